@@ -1,0 +1,202 @@
+/**
+ * The five export streams: their names, units, keys, cursor tie-breakers and how an item is
+ * validated on import and rendered for storage. Pure: no I/O.
+ * @module
+ */
+import { z } from 'zod'
+import type { Micros } from './time.js'
+import { formatIso, parseIso, secondsToMicros } from './time.js'
+
+export const STREAM_NAMES = [
+  'chats',
+  'conversions',
+  'department_events',
+  'agent_timeline',
+  'agent_events',
+] as const
+
+export type StreamName = (typeof STREAM_NAMES)[number]
+
+/** Type guard for stream names coming from URLs and flags. */
+export function isStreamName(value: string): value is StreamName {
+  return (STREAM_NAMES as readonly string[]).includes(value)
+}
+
+/** What an import line becomes before it is stored. */
+export interface PreparedItem {
+  /** Unique per account and stream; a second item with the same key replaces the first. */
+  key: string
+  /** The cursor tie-breaker stored with the item (compared as bytes). */
+  sortId: string
+  /** The item's own time: its position when timestamps are preserved. */
+  ownTime: Micros
+  /** The stored JSON text, given the position the item gets. */
+  render(position: Micros): string
+}
+
+export interface StreamSpec {
+  name: StreamName
+  /** Unit of `start_time` / `end_time` on the wire. */
+  unit: 'seconds' | 'microseconds'
+  /** Whether `fields` resource expansion applies (chats, conversions). */
+  expandable: boolean
+  /** Validates one import object; throws a ZodError when it is not a valid item. */
+  prepare(raw: unknown): PreparedItem
+  /** Turns a `start_id` from a URL into the stored sort id; `undefined` when malformed. */
+  sortIdFromStartId(startId: string): string | undefined
+  /** Turns a stored sort id back into the `end_id` shown on the wire. */
+  endIdFromSortId(sortId: string): string
+}
+
+const isoTimestamp = z.string().refine((s) => parseIso(s) !== undefined, {
+  message: 'expected an ISO-8601 UTC timestamp such as 2020-12-22T04:54:16Z',
+})
+
+function isoToMicros(s: string): Micros {
+  const micros = parseIso(s)
+  if (micros === undefined) throw new Error(`not an ISO timestamp: ${s}`)
+  return micros
+}
+
+const idString = z.string().min(1).max(200)
+
+const chatSchema = z.looseObject({
+  id: idString,
+  type: z.enum(['chat', 'offline_msg']),
+  timestamp: isoTimestamp,
+  update_timestamp: isoTimestamp.optional(),
+  deleted: z.boolean().optional(),
+})
+
+const conversionSchema = z.looseObject({
+  id: idString,
+  timestamp: isoTimestamp,
+  goal_id: z.number().int(),
+})
+
+const departmentEventSchema = z.looseObject({
+  id: idString,
+  timestamp: isoTimestamp,
+  field_name: z.string().min(1),
+  department_id: z.number().int().nullable(),
+})
+
+const agentTimelineSchema = z.looseObject({
+  agent_id: z.number().int().nonnegative(),
+  start_time: isoTimestamp,
+  duration: z.number().nonnegative(),
+  status: z.enum(['online', 'away', 'invisible']),
+  engagement_count: z.number().int().nonnegative(),
+})
+
+const agentEventSchema = z.looseObject({
+  id: idString,
+  agent_id: z.number().int().nonnegative(),
+  field_name: z.enum(['status', 'engagements']),
+  timestamp: isoTimestamp,
+})
+
+/** Sort ids compare as bytes; agent ids are padded so they also sort as numbers. */
+const AGENT_ID_WIDTH = 20
+
+function textIds(): Pick<StreamSpec, 'sortIdFromStartId' | 'endIdFromSortId'> {
+  return {
+    sortIdFromStartId: (startId) => (startId.length <= 200 ? startId : undefined),
+    endIdFromSortId: (sortId) => sortId,
+  }
+}
+
+const SPECS: Record<StreamName, StreamSpec> = {
+  chats: {
+    name: 'chats',
+    unit: 'seconds',
+    expandable: true,
+    prepare(raw) {
+      const chat = chatSchema.parse(raw)
+      const ownTime = isoToMicros(chat.update_timestamp ?? chat.timestamp)
+      return {
+        key: chat.id,
+        sortId: chat.id,
+        ownTime,
+        // A chat's update_timestamp is its position: the moment of its last change here.
+        render: (position) =>
+          JSON.stringify({ ...chat, update_timestamp: formatIso(position), deleted: chat.deleted ?? false }),
+      }
+    },
+    ...textIds(),
+  },
+  conversions: {
+    name: 'conversions',
+    unit: 'seconds',
+    expandable: true,
+    prepare(raw) {
+      const conversion = conversionSchema.parse(raw)
+      const text = JSON.stringify(conversion)
+      return {
+        key: conversion.id,
+        sortId: conversion.id,
+        ownTime: isoToMicros(conversion.timestamp),
+        render: () => text,
+      }
+    },
+    ...textIds(),
+  },
+  department_events: {
+    name: 'department_events',
+    unit: 'seconds',
+    expandable: false,
+    prepare(raw) {
+      const event = departmentEventSchema.parse(raw)
+      const text = JSON.stringify(event)
+      return {
+        key: event.id,
+        sortId: event.id,
+        ownTime: isoToMicros(event.timestamp),
+        render: () => text,
+      }
+    },
+    ...textIds(),
+  },
+  agent_timeline: {
+    name: 'agent_timeline',
+    unit: 'microseconds',
+    expandable: false,
+    prepare(raw) {
+      const span = agentTimelineSchema.parse(raw)
+      const start = isoToMicros(span.start_time)
+      const text = JSON.stringify(span)
+      return {
+        // A span is identified by its agent and start (what Airbyte and our sync use as the key).
+        key: `${span.agent_id}:${start}`,
+        sortId: String(span.agent_id).padStart(AGENT_ID_WIDTH, '0'),
+        // The timeline is ordered and cursored by the END of each span.
+        ownTime: start + secondsToMicros(span.duration),
+        render: () => text,
+      }
+    },
+    sortIdFromStartId: (startId) =>
+      /^\d{1,20}$/.test(startId) ? startId.padStart(AGENT_ID_WIDTH, '0') : undefined,
+    endIdFromSortId: (sortId) => sortId.replace(/^0+(?=\d)/, ''),
+  },
+  agent_events: {
+    name: 'agent_events',
+    unit: 'seconds',
+    expandable: false,
+    prepare(raw) {
+      const event = agentEventSchema.parse(raw)
+      const text = JSON.stringify(event)
+      return {
+        key: event.id,
+        sortId: event.id,
+        ownTime: isoToMicros(event.timestamp),
+        render: () => text,
+      }
+    },
+    ...textIds(),
+  },
+}
+
+/** The specification of one stream. */
+export function streamSpec(name: StreamName): StreamSpec {
+  return SPECS[name]
+}

@@ -1,0 +1,115 @@
+/**
+ * The store port: the narrow interface every backend (SQLite, PostgreSQL) implements, with the same
+ * behaviour, checked by one contract suite (`test/contract/store.contract.test.ts`).
+ *
+ * Positions: every write transaction of an account gets one position,
+ * `max(clock.now(), last position of the account + 1)`, assigned while the transaction holds the
+ * account's write serialisation point (SQLite: the database write lock; PostgreSQL: the account's
+ * sequencer row). Position order is therefore commit order, and a reader that has seen position p
+ * can never later see a newly committed item at or below p. See docs/positions.md.
+ * @module
+ */
+import type { Micros } from '../domain/time.js'
+import type { StreamName } from '../domain/streams.js'
+
+export type Role = 'owner' | 'administrator' | 'agent'
+export type Scope = 'read' | 'write'
+
+export interface Account {
+  id: number
+  name: string
+  createdAt: Micros
+}
+
+export interface TokenRecord {
+  id: number
+  accountId: number
+  /** Public, non-secret part of the token, used to find the record. */
+  prefix: string
+  /** SHA-256 of the whole token; the token itself is never stored. */
+  hash: Buffer
+  role: Role
+  scopes: Scope[]
+  label: string | null
+  createdAt: Micros
+  expiresAt: Micros | null
+  revokedAt: Micros | null
+}
+
+export type NewToken = Omit<TokenRecord, 'id' | 'revokedAt'>
+
+/** One stored export item, as read for a page. */
+export interface StoredRow {
+  position: Micros
+  sortId: string
+  /** The item's JSON text as UTF-8 bytes, spliced into pages without parsing. */
+  body: Buffer
+}
+
+export interface PageQuery {
+  accountId: number
+  stream: StreamName
+  /** Items with position > afterPosition, or position = afterPosition and sortId > afterSortId. */
+  afterPosition: Micros
+  /** `null`: inclusive of afterPosition (no start_id was given). */
+  afterSortId: string | null
+  limit: number
+  /** Only items at or below this position (for --min-start-age); undefined = no bound. */
+  maxPosition?: Micros
+}
+
+export interface ItemWrite {
+  key: string
+  sortId: string
+  position: Micros
+  body: string
+}
+
+/** What a write transaction may do. Every method is scoped to the transaction's account. */
+export interface WriteTx {
+  readonly accountId: number
+  /** This transaction's position: strictly above every position the account had before. */
+  readonly position: Micros
+  /** Highest position stored in a stream of this account (0 when empty). */
+  highWaterMark(stream: StreamName): Promise<Micros>
+  /** Current stored JSON of an item, if any. */
+  getItem(stream: StreamName, key: string): Promise<string | undefined>
+  /** Inserts or replaces an item (by key). Its position may differ from `position` only on
+   * imports that preserve timestamps; the store raises the account clock to cover it. */
+  putItem(stream: StreamName, item: ItemWrite): Promise<void>
+  /** Private state used by ingest folding (open spans, queue sizes, ...), as JSON text. */
+  getState(kind: string, key: string): Promise<string | undefined>
+  putState(kind: string, key: string, value: string): Promise<void>
+  deleteState(kind: string, key: string): Promise<void>
+  /** Records an ingest event id; false when it was already recorded (a retry). */
+  markEvent(eventId: string): Promise<boolean>
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+  /** Creates or upgrades the schema. Safe to run on every start. */
+  migrate(): Promise<void>
+  close(): Promise<void>
+
+  createAccount(name: string): Promise<Account>
+  getAccountByName(name: string): Promise<Account | undefined>
+  getAccountById(id: number): Promise<Account | undefined>
+  listAccounts(): Promise<Account[]>
+
+  insertToken(token: NewToken): Promise<TokenRecord>
+  getTokenByPrefix(prefix: string): Promise<TokenRecord | undefined>
+  listTokens(accountId: number): Promise<TokenRecord[]>
+  /** Marks a token revoked; false when no such token exists in the account. */
+  revokeToken(accountId: number, tokenId: number, at: Micros): Promise<boolean>
+
+  /** One page in (position, sortId) order, from one consistent snapshot. */
+  readPage(query: PageQuery): Promise<StoredRow[]>
+  /** The last position handed out to the account (0 when none). */
+  lastPosition(accountId: number): Promise<Micros>
+
+  /**
+   * Runs `fn` in one atomic, durable write transaction for the account. Either everything `fn`
+   * wrote commits, or (if it throws) nothing does. Transactions of one account are serialised.
+   */
+  write<T>(accountId: number, fn: (tx: WriteTx) => Promise<T>): Promise<T>
+}
