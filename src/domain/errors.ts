@@ -27,7 +27,6 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, summary: 'unknown path' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'wrong method for this path' },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'the request body is too large' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body has an unsupported content type' },
   RATE_LIMITED: { status: 429, summary: 'too many requests' },
   INTERNAL: { status: 500, summary: 'unexpected server error' },
   STORE_UNAVAILABLE: { status: 503, summary: 'the store cannot serve now' },
@@ -59,6 +58,8 @@ export interface AppErrorOptions extends ErrorOptions {
   retryAfterSeconds?: number
   /** Structured detail for API callers (e.g. per-line import errors). */
   details?: unknown
+  /** Extra response headers (e.g. `Allow` on a 405). */
+  headers?: Record<string, string>
 }
 
 /**
@@ -70,6 +71,7 @@ export class AppError extends Error {
   readonly status: number
   readonly retryAfterSeconds: number | undefined
   readonly details: unknown
+  readonly headers: Record<string, string>
 
   constructor(
     readonly code: ErrorCode,
@@ -80,6 +82,7 @@ export class AppError extends Error {
     this.status = ERRORS[code].status
     this.retryAfterSeconds = options.retryAfterSeconds
     this.details = options.details
+    this.headers = options.headers ?? {}
   }
 }
 

@@ -1,0 +1,29 @@
+/**
+ * The `chat-export` program: one thin file per command under ./commands.
+ * @module
+ */
+import { Command } from 'commander'
+import { registerAccounts } from './commands/accounts.js'
+import { registerImport } from './commands/import.js'
+import { registerServe } from './commands/serve.js'
+import { registerTokens } from './commands/tokens.js'
+import { reportError } from './shared-options.js'
+
+/** Builds the program (without parsing). */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('chat-export')
+    .description('Self-hosted, wire-compatible Zendesk Chat Incremental Export API')
+    .version('0.1.0')
+  registerServe(program)
+  registerAccounts(program)
+  registerTokens(program)
+  registerImport(program)
+  return program
+}
+
+try {
+  await buildProgram().parseAsync(process.argv)
+} catch (err) {
+  process.exitCode = reportError(err)
+}

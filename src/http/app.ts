@@ -1,0 +1,92 @@
+/**
+ * The composition root of the HTTP application. `createApp(deps)` builds every route and never
+ * listens: tests call `app.request(...)`; `src/cli/commands/serve.ts` serves it.
+ * @module
+ */
+import { Hono } from 'hono'
+import type { Logger } from 'pino'
+import type { Clock } from '../domain/clock.js'
+import { AppError } from '../domain/errors.js'
+import type { Store } from '../store/store.js'
+import type { AuthVariables } from './auth.js'
+import { requireToken } from './auth.js'
+import { renderError } from './error-handler.js'
+import { exportRoutes } from './export-routes.js'
+import { ingestRoutes } from './ingest-routes.js'
+import type { RateLimiter } from './rate-limit.js'
+import { rateLimit } from './rate-limit.js'
+
+export interface AppDeps {
+  store: Store
+  clock: Clock
+  logger: Logger
+  /** Public base URL for next_page behind a proxy (scheme://host[:port]). */
+  publicUrl?: string | undefined
+  /** The reference's five-minute rule, in seconds; 0 = serve changes as soon as committed. */
+  minStartAgeSeconds?: number
+  rateLimiter?: RateLimiter | undefined
+  ingestEvents?: (accountId: number, events: unknown[]) => Promise<unknown>
+}
+
+/** Builds the application. */
+export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>()
+  const auth = requireToken(deps.store, deps.clock)
+
+  app.use('*', async function logRequest(c, next) {
+    const started = performance.now()
+    await next()
+    // Path only: query strings carry no secrets here, but bodies and headers may; never log them.
+    deps.logger.debug(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+        account: c.get('token')?.accountId,
+      },
+      'request',
+    )
+  })
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+  const guarded = [auth]
+  if (deps.rateLimiter) guarded.push(rateLimit(deps.rateLimiter, deps.clock))
+
+  for (const prefix of ['/api/v2/chat/incremental', '/api/v2/incremental']) {
+    app.use(`${prefix}/*`, ...guarded)
+    app.route(
+      prefix,
+      exportRoutes({
+        store: deps.store,
+        clock: deps.clock,
+        publicUrl: deps.publicUrl,
+        minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
+      }),
+    )
+  }
+
+  app.use('/api/chat-export/v1/*', ...guarded)
+  app.route(
+    '/api/chat-export/v1',
+    ingestRoutes({
+      store: deps.store,
+      clock: deps.clock,
+      ...(deps.ingestEvents ? { ingestEvents: deps.ingestEvents } : {}),
+    }),
+  )
+
+  app.notFound((c) =>
+    renderError(
+      new AppError(
+        'NOT_FOUND',
+        'The requested URL was not found on the server. Incremental exports live under /api/v2/chat/incremental/{chats,conversions,department_events,agent_timeline,agent_events}.',
+      ),
+      c,
+      deps.logger,
+    ),
+  )
+  app.onError((err, c) => renderError(err, c, deps.logger))
+  return app
+}

@@ -1,0 +1,70 @@
+/**
+ * Bearer authentication and authorisation. Every request to a data route resolves its token to one
+ * account; everything downstream is scoped to that account.
+ * @module
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { Clock } from '../domain/clock.js'
+import { AppError } from '../domain/errors.js'
+import type { Role, Scope, Store, TokenRecord } from '../store/store.js'
+import { verifyToken } from './tokens.js'
+
+export interface AuthVariables {
+  token: TokenRecord
+}
+
+/** Requires a valid bearer token; sets `c.var.token`. */
+export function requireToken(store: Store, clock: Clock): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async function authenticate(c, next) {
+    const header = c.req.header('authorization')
+    if (!header) {
+      throw new AppError(
+        'UNAUTHORIZED',
+        'No token was sent. Send the header "Authorization: Bearer <token>"; create a token with `chat-export tokens create`.',
+      )
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (!match) {
+      throw new AppError(
+        'UNAUTHORIZED',
+        'The Authorization header is not a bearer token. Send "Authorization: Bearer <token>".',
+      )
+    }
+    const check = await verifyToken(store, match[1] ?? '', clock.now())
+    if (!check.ok) {
+      const why = {
+        malformed: 'is not a chat-export token',
+        unknown: 'is not known',
+        revoked: 'has been revoked',
+        expired: 'has expired',
+      }[check.reason]
+      throw new AppError(
+        'UNAUTHORIZED',
+        `The server could not verify that you are authorized to access the requested resource: the token ${why}. Create a new one with \`chat-export tokens create\`.`,
+      )
+    }
+    c.set('token', check.record)
+    await next()
+  }
+}
+
+/** Checks the token's role and scope for an action. */
+export function authorize(
+  token: TokenRecord,
+  roles: readonly Role[],
+  scope: Scope,
+  action: string,
+): void {
+  if (!roles.includes(token.role)) {
+    throw new AppError(
+      'FORBIDDEN_ROLE',
+      `${action} is allowed for ${roles.join(' and ')} tokens; this token's role is ${token.role}. Use a token created with --role ${roles[0] ?? 'owner'}.`,
+    )
+  }
+  if (!token.scopes.includes(scope)) {
+    throw new AppError(
+      'FORBIDDEN_SCOPE',
+      `${action} needs the "${scope}" scope; this token has "${token.scopes.join(' ')}". Create a token with --scopes "${scope}".`,
+    )
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * GET /api/v2/chat/incremental/{stream} and the legacy /api/v2/incremental/{stream}.
+ * @module
+ */
+import { Hono } from 'hono'
+import type { Clock } from '../domain/clock.js'
+import { AppError } from '../domain/errors.js'
+import { parseExportQuery } from '../domain/export-query.js'
+import { isStreamName, STREAM_NAMES, streamSpec } from '../domain/streams.js'
+import { MICROS_PER_SECOND } from '../domain/time.js'
+import { buildExportPage } from '../export/export-page.js'
+import type { Store } from '../store/store.js'
+import type { AuthVariables } from './auth.js'
+import { authorize } from './auth.js'
+
+export interface ExportRoutesOptions {
+  store: Store
+  clock: Clock
+  publicUrl?: string | undefined
+  minStartAgeSeconds: number
+}
+
+/** The export routes, mounted under both path shapes. */
+export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>()
+  const minAge = options.minStartAgeSeconds * MICROS_PER_SECOND
+
+  app.get('/:stream', async (c) => {
+    const name = c.req.param('stream')
+    if (!isStreamName(name)) {
+      throw new AppError(
+        'NOT_FOUND',
+        `There is no incremental export named "${name}". Use one of: ${STREAM_NAMES.join(', ')}.`,
+      )
+    }
+    const token = c.var.token
+    authorize(token, ['owner', 'administrator'], 'read', 'Incremental export')
+    const spec = streamSpec(name)
+    const url = new URL(c.req.url)
+    const now = options.clock.now()
+    const lastPosition = await options.store.lastPosition(token.accountId)
+    const query = parseExportQuery(spec, url.searchParams, {
+      now,
+      lastPosition,
+      minStartAgeMicros: minAge,
+    })
+    const page = await buildExportPage({
+      store: options.store,
+      accountId: token.accountId,
+      spec,
+      query,
+      requestUrl: url,
+      publicUrl: options.publicUrl,
+      // With a minimum start age, only items older than that age are served, so every next_page
+      // the server issues stays valid when it is followed.
+      maxPosition: minAge > 0 ? now - minAge : undefined,
+    })
+    // Buffer.concat allocates a fresh, non-shared ArrayBuffer: hand its bytes over without a copy.
+    const bytes = new Uint8Array(
+      page.body.buffer as ArrayBuffer,
+      page.body.byteOffset,
+      page.body.byteLength,
+    )
+    return c.body(bytes, 200, { 'content-type': 'application/json' })
+  })
+
+  app.all('/:stream', () => {
+    throw new AppError(
+      'METHOD_NOT_ALLOWED',
+      'The method is not allowed for the requested URL. Incremental exports are read with GET.',
+      { headers: { allow: 'GET, HEAD' } },
+    )
+  })
+  return app
+}

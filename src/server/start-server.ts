@@ -1,0 +1,56 @@
+/**
+ * The composition root for `chat-export serve`: opens the store, builds the app, listens, and
+ * shuts down cleanly. The only place that wires concrete implementations together.
+ * @module
+ */
+import { serve, type ServerType } from '@hono/node-server'
+import type { Logger } from 'pino'
+import type { ServeConfig } from '../config/config.js'
+import type { Clock } from '../domain/clock.js'
+import { createApp } from '../http/app.js'
+import { memoryRateLimiter } from '../http/rate-limit.js'
+import type { Store } from '../store/store.js'
+import { openStore } from '../store/open-store.js'
+
+export interface RunningServer {
+  /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
+  url: string
+  store: Store
+  close(): Promise<void>
+}
+
+export interface StartServerDeps {
+  clock: Clock
+  logger: Logger
+  /** Use this store instead of opening config.store (tests). */
+  store?: Store
+}
+
+/** Opens the store and starts listening. */
+export async function startServer(config: ServeConfig, deps: StartServerDeps): Promise<RunningServer> {
+  const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
+  const app = createApp({
+    store,
+    clock: deps.clock,
+    logger: deps.logger,
+    publicUrl: config.publicUrl,
+    minStartAgeSeconds: config.minStartAgeSeconds,
+    rateLimiter: config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,
+  })
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
+    s.once('error', reject)
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+  return {
+    url,
+    store,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      if (!deps.store) await store.close()
+    },
+  }
+}
