@@ -19,7 +19,10 @@ export function withStoreOption(command: Command): Command {
 }
 
 /** Opens the store named by --store / CHAT_EXPORT_STORE, runs `fn`, and closes it. */
-export async function withStore<T>(storeFlag: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  storeFlag: string | undefined,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
   const url = resolveStoreUrl(storeFlag, processEnvironment())
   const store = await openStore(url, { clock: systemClock() })
   try {
@@ -52,7 +55,9 @@ export class CliError extends Error {
 }
 
 /** Wraps a command action so expected failures print one clear message and set the exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args)

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod'
+import { parseFaultPlan } from '../domain/fault-plan.js'
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/chat-export.db'
 
@@ -26,6 +27,7 @@ const serveConfigSchema = z.object({
   demoSeed: z.coerce.number().int(),
   demoSpeed: z.coerce.number().positive(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  faults: z.string().optional(),
 })
 
 export type ServeConfig = z.infer<typeof serveConfigSchema>
@@ -40,12 +42,15 @@ export interface Environment {
   CHAT_EXPORT_RATE_LIMIT?: string | undefined
   CHAT_EXPORT_LOG_LEVEL?: string | undefined
   CHAT_EXPORT_TOKEN?: string | undefined
+  CHAT_EXPORT_FAULTS?: string | undefined
+  /** PostgreSQL server for benchmarks and tests (tests start an embedded one when unset). */
+  DATABASE_URL?: string | undefined
   PORT?: string | undefined
 }
 
 /** Reads the process environment; the single place that touches process.env. */
 export function processEnvironment(): Environment {
-  return process.env as Environment
+  return process.env
 }
 
 /** Flags given to `serve` (already parsed by commander; undefined when not given). */
@@ -61,6 +66,7 @@ export interface ServeFlags {
   seed?: string | undefined
   speed?: string | undefined
   logLevel?: string | undefined
+  faults?: string | undefined
 }
 
 /**
@@ -84,12 +90,20 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     demoSeed: flags.seed ?? '42',
     demoSpeed: flags.speed ?? '1',
     logLevel: flags.logLevel ?? env.CHAT_EXPORT_LOG_LEVEL ?? 'info',
+    faults: flags.faults ?? env.CHAT_EXPORT_FAULTS,
   }
   const parsed = serveConfigSchema.safeParse(raw)
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
     )
+  }
+  if (parsed.data.faults !== undefined) {
+    try {
+      parseFaultPlan(parsed.data.faults)
+    } catch (err) {
+      throw new ConfigError([(err as Error).message])
+    }
   }
   return parsed.data
 }
@@ -99,7 +113,9 @@ export function resolveStoreUrl(flag: string | undefined, env: Environment): str
   const value = flag ?? env.CHAT_EXPORT_STORE ?? DEFAULT_STORE_URL
   const parsed = storeUrl.safeParse(value)
   if (!parsed.success) {
-    throw new ConfigError([`--store: "${value}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`])
+    throw new ConfigError([
+      `--store: "${value}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`,
+    ])
   }
   return parsed.data
 }

@@ -15,7 +15,8 @@ export function systemClock(): Clock {
   // performance.timeOrigin + performance.now() gives sub-millisecond resolution that never steps back
   // within a process; positions additionally guard against steps with max(now, last + 1).
   return {
-    now: () => Math.floor((globalThis.performance.timeOrigin + globalThis.performance.now()) * 1000),
+    now: () =>
+      Math.floor((globalThis.performance.timeOrigin + globalThis.performance.now()) * 1000),
   }
 }
 

@@ -120,7 +120,11 @@ const SPECS: Record<StreamName, StreamSpec> = {
         ownTime,
         // A chat's update_timestamp is its position: the moment of its last change here.
         render: (position) =>
-          JSON.stringify({ ...chat, update_timestamp: formatIso(position), deleted: chat.deleted ?? false }),
+          JSON.stringify({
+            ...chat,
+            update_timestamp: formatIso(position),
+            deleted: chat.deleted ?? false,
+          }),
       }
     },
     ...textIds(),

@@ -78,10 +78,22 @@ export function parseIso(text: string): Micros | undefined {
   const m = ISO.exec(text)
   if (!m) return undefined
   const [, y, mo, d, h, mi, s, frac] = m
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  const date = new Date(0)
+  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d))
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0)
+  const ms = date.getTime()
   if (Number.isNaN(ms)) return undefined
-  const check = new Date(ms)
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined
+  if (
+    date.getUTCFullYear() !== Number(y) ||
+    date.getUTCDate() !== Number(d) ||
+    date.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  ) {
+    return undefined
+  }
   const micros = (frac ?? '').slice(0, 6).padEnd(6, '0')
   return (ms / 1000) * MICROS_PER_SECOND + Number(micros)
 }

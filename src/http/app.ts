@@ -13,6 +13,8 @@ import { requireToken } from './auth.js'
 import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
+import type { FaultPlan } from '../domain/fault-plan.js'
+import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
 import { rateLimit } from './rate-limit.js'
 
@@ -26,6 +28,8 @@ export interface AppDeps {
   minStartAgeSeconds?: number
   rateLimiter?: RateLimiter | undefined
   ingestEvents?: (accountId: number, events: unknown[]) => Promise<unknown>
+  /** Fault injection for connector tests (`serve --faults`); off when undefined. */
+  faults?: FaultPlan | undefined
 }
 
 /** Builds the application. */
@@ -52,6 +56,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
   const guarded = [auth]
+  if (deps.faults) guarded.push(injectFaults(deps.faults))
   if (deps.rateLimiter) guarded.push(rateLimit(deps.rateLimiter, deps.clock))
 
   for (const prefix of ['/api/v2/chat/incremental', '/api/v2/incremental']) {

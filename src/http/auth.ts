@@ -14,7 +14,10 @@ export interface AuthVariables {
 }
 
 /** Requires a valid bearer token; sets `c.var.token`. */
-export function requireToken(store: Store, clock: Clock): MiddlewareHandler<{ Variables: AuthVariables }> {
+export function requireToken(
+  store: Store,
+  clock: Clock,
+): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function authenticate(c, next) {
     const header = c.req.header('authorization')
     if (!header) {

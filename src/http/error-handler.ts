@@ -53,7 +53,12 @@ function isStoreUnavailable(err: unknown): boolean {
 }
 
 /** What may be logged about an error: its name, code and message (no bodies, no tokens). */
-function summarize(err: unknown): { name: string; code?: unknown; message: string; stack?: string } {
+function summarize(err: unknown): {
+  name: string
+  code?: unknown
+  message: string
+  stack?: string
+} {
   if (err instanceof Error) {
     return {
       name: err.name,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
 import type { Clock } from '../domain/clock.js'
 import { createApp } from '../http/app.js'
+import { parseFaultPlan } from '../domain/fault-plan.js'
 import { memoryRateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
@@ -27,7 +28,10 @@ export interface StartServerDeps {
 }
 
 /** Opens the store and starts listening. */
-export async function startServer(config: ServeConfig, deps: StartServerDeps): Promise<RunningServer> {
+export async function startServer(
+  config: ServeConfig,
+  deps: StartServerDeps,
+): Promise<RunningServer> {
   const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
   const app = createApp({
     store,
@@ -35,10 +39,14 @@ export async function startServer(config: ServeConfig, deps: StartServerDeps): P
     logger: deps.logger,
     publicUrl: config.publicUrl,
     minStartAgeSeconds: config.minStartAgeSeconds,
-    rateLimiter: config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,
+    faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
+    rateLimiter:
+      config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,
   })
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
+      resolve(s),
+    )
     s.once('error', reject)
   })
   const address = server.address()

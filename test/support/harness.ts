@@ -14,7 +14,8 @@ import type { Role, Scope, Store } from '../../src/store/store.js'
 import type { StoreBackend, StoreHandle } from './stores.js'
 import { storeBackends } from './stores.js'
 
-export const EXAMPLES_DIR = new URL('../../../shared/spec/examples/', import.meta.url)
+/** The reference document's example items (copied from shared/spec/examples). */
+export const EXAMPLES_DIR = new URL('../fixtures/examples/', import.meta.url)
 
 /** The items of one example response of the reference document. */
 export function exampleItems(stream: string): Record<string, unknown>[] {

@@ -20,18 +20,22 @@ export function registerImport(program: Command): void {
   withStoreOption(
     program
       .command('import')
-      .description('import export-shaped items (one JSON object per line) into an account, atomically')
+      .description(
+        'import export-shaped items (one JSON object per line) into an account, atomically',
+      )
       .argument('<file>', 'JSON lines file ("-" for stdin)')
       .requiredOption('--account <name>', 'target account')
       .requiredOption('--resource <name>', STREAM_NAMES.join('|'))
       .option(
         '--preserve-timestamps',
-        'keep each item\'s own time as its position (only above the stream\'s high-water mark)',
+        "keep each item's own time as its position (only above the stream's high-water mark)",
       ),
   ).action(
     action(async (file: string, opts: ImportOptions) => {
       if (!isStreamName(opts.resource)) {
-        throw new CliError(`Invalid --resource "${opts.resource}": use one of ${STREAM_NAMES.join(', ')}.`)
+        throw new CliError(
+          `Invalid --resource "${opts.resource}": use one of ${STREAM_NAMES.join(', ')}.`,
+        )
       }
       const resource = opts.resource
       const lines: string[] = []

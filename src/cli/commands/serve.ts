@@ -14,13 +14,23 @@ export function registerServe(program: Command): void {
     .option('--store <url>', 'sqlite:PATH or postgres://... (default sqlite:./data/chat-export.db)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <n>', 'port to listen on (default 8080; 0 = any free port)')
-    .option('--public-url <url>', 'base URL clients reach this server at (for next_page behind a proxy)')
-    .option('--min-start-age <seconds>', 'refuse start_time younger than this and serve only older items (Zendesk: 300)')
+    .option(
+      '--public-url <url>',
+      'base URL clients reach this server at (for next_page behind a proxy)',
+    )
+    .option(
+      '--min-start-age <seconds>',
+      'refuse start_time younger than this and serve only older items (Zendesk: 300)',
+    )
     .option('--rate-limit <n>', 'requests per minute per account; 0 = unlimited (Zendesk: 200)')
     .option('--profile <name>', 'default, or zendesk (five-minute rule and 200 requests/minute)')
     .option('--demo', 'create a demo account with realistic data and keep it live')
     .option('--seed <n>', 'seed of the demo data (default 42)')
     .option('--speed <n>', 'demo simulation speed, 1 = real time (default 1)')
+    .option(
+      '--faults <plan>',
+      'fault injection for connector tests: "header" and/or "429=0.1,500=0.05,slow=0.1,drop=0.02,seed=7"',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(
       action(async (flags: ServeFlags) => {
@@ -28,7 +38,9 @@ export function registerServe(program: Command): void {
         const logger = createLogger(config.logLevel)
         const clock = systemClock()
         const server = await startServer(config, { clock, logger })
-        process.stdout.write(`chat-export listening on ${server.url} (store ${redactStoreUrl(config.store)})\n`)
+        process.stdout.write(
+          `chat-export listening on ${server.url} (store ${redactStoreUrl(config.store)})\n`,
+        )
         if (config.demo) {
           const { startDemo } = await import('../../server/demo.js')
           await startDemo(server, config, { clock, logger, out: process.stdout })

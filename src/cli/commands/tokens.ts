@@ -42,7 +42,9 @@ export function registerTokens(program: Command): void {
       if (opts.expiresIn !== undefined) {
         const seconds = Number(opts.expiresIn)
         if (!Number.isInteger(seconds) || seconds <= 0) {
-          throw new CliError(`Invalid --expires-in "${opts.expiresIn}": use a positive number of seconds.`)
+          throw new CliError(
+            `Invalid --expires-in "${opts.expiresIn}": use a positive number of seconds.`,
+          )
         }
         ttl = seconds * 1_000_000
       }
@@ -64,7 +66,10 @@ export function registerTokens(program: Command): void {
     }),
   )
   withStoreOption(
-    tokens.command('list').description('list tokens (never their secrets)').requiredOption('--account <name>'),
+    tokens
+      .command('list')
+      .description('list tokens (never their secrets)')
+      .requiredOption('--account <name>'),
   ).action(
     action(async (opts: { account: string; store?: string }) => {
       await withStore(opts.store, async (store) => {

