@@ -20,7 +20,9 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts (or points at) a PostgreSQL server and returns a store URL for a fresh database. */
-export async function startBenchPostgres(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startBenchPostgres(
+  dir: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const external = processEnvironment().DATABASE_URL
   const { default: pg } = await import('pg')
   let adminUrl: string

@@ -60,18 +60,33 @@ try {
       const spec = streamSpec('chats')
       const data = syntheticChats(chats, clock.now() - 10_000_000)
       for (let i = 0; i < data.length; i += 5000) {
-        const items = data.slice(i, i + 5000).map((raw, j) => ({ line: i + j + 1, item: spec.prepare(raw) }))
-        await importItems(store, account.id, 'chats', items, { preserveTimestamps: false, now: clock.now() })
+        const items = data
+          .slice(i, i + 5000)
+          .map((raw, j) => ({ line: i + j + 1, item: spec.prepare(raw) }))
+        await importItems(store, account.id, 'chats', items, {
+          preserveTimestamps: false,
+          now: clock.now(),
+        })
         bar.update(Math.min(chats, i + 5000))
       }
       bar.stop()
       exportRows.push(
-        ...(await runExportBench({ storeUrl, token, accountId: account.id, store, chats, durationSeconds: duration, log })),
+        ...(await runExportBench({
+          storeUrl,
+          token,
+          accountId: account.id,
+          store,
+          chats,
+          durationSeconds: duration,
+          log,
+        })),
       )
     }
     if (only.includes('ingest')) {
       const { runIngestBench } = await import('./ingest-bench.js')
-      ingestRows.push(...(await runIngestBench({ store, accountId: account.id, clock, log, backend })))
+      ingestRows.push(
+        ...(await runIngestBench({ store, accountId: account.id, clock, log, backend })),
+      )
     }
     await store.close()
   }
@@ -85,12 +100,28 @@ if (exportRows.length > 0) {
   process.stdout.write(`\n### Export (${chats} chats, ${machine})\n\n`)
   process.stdout.write(
     markdownTable(
-      ['backend', 'scenario', 'conc', 'pages/s', 'chats/s', 'MB/s', 'p50 ms', 'p99 ms', 'server CPU ms/page', 'RSS MB'],
+      [
+        'backend',
+        'scenario',
+        'conc',
+        'pages/s',
+        'chats/s',
+        'MB/s',
+        'p50 ms',
+        'p99 ms',
+        'server CPU ms/page',
+        'RSS MB',
+      ],
       exportRows,
     ) + '\n',
   )
 }
 if (ingestRows.length > 0) {
   process.stdout.write(`\n### Ingest (${machine})\n\n`)
-  process.stdout.write(markdownTable(['backend', 'batch', 'events', 'events/s', 'ms/batch p50', 'ms/batch p99'], ingestRows) + '\n')
+  process.stdout.write(
+    markdownTable(
+      ['backend', 'batch', 'events', 'events/s', 'ms/batch p50', 'ms/batch p99'],
+      ingestRows,
+    ) + '\n',
+  )
 }

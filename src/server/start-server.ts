@@ -12,6 +12,7 @@ import { parseFaultPlan } from '../domain/fault-plan.js'
 import { memoryRateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
+import { ingestService } from '../ingest/ingest-events.js'
 
 export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
@@ -39,6 +40,7 @@ export async function startServer(
     logger: deps.logger,
     publicUrl: config.publicUrl,
     minStartAgeSeconds: config.minStartAgeSeconds,
+    ingestEvents: ingestService(store),
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter:
       config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,

@@ -41,12 +41,15 @@ export function registerServe(program: Command): void {
         process.stdout.write(
           `chat-export listening on ${server.url} (store ${redactStoreUrl(config.store)})\n`,
         )
+        let stopDemo = () => {}
         if (config.demo) {
           const { startDemo } = await import('../../server/demo.js')
-          await startDemo(server, config, { clock, logger, out: process.stdout })
+          const demo = await startDemo(server, config, { clock, logger, out: process.stdout })
+          stopDemo = () => demo.stop()
         }
         const stop = () => {
           process.stderr.write('shutting down\n')
+          stopDemo()
           server.close().then(
             () => process.exit(0),
             () => process.exit(1),
