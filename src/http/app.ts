@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
+import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { requireToken } from './auth.js'
@@ -28,6 +29,8 @@ export interface AppDeps {
   minStartAgeSeconds?: number
   rateLimiter?: RateLimiter | undefined
   ingestEvents?: (accountId: number, events: unknown[]) => Promise<unknown>
+  /** Prometheus metrics; `/metrics` is served when given. */
+  metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
 }
@@ -40,6 +43,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   app.use('*', async function logRequest(c, next) {
     const started = performance.now()
     await next()
+    deps.metrics?.requests.inc({ route: c.req.routePath, status: String(c.res.status) })
     // Path only: query strings carry no secrets here, but bodies and headers may; never log them.
     deps.logger.debug(
       {
@@ -54,6 +58,19 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   })
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.get('/readyz', async (c) => {
+    // Ready when the store answers a trivial read.
+    await deps.store.getAccountById(0)
+    return c.json({ status: 'ready' })
+  })
+  const metrics = deps.metrics
+  if (metrics) {
+    app.get('/metrics', async (c) =>
+      c.text(await metrics.registry.metrics(), 200, {
+        'content-type': metrics.registry.contentType,
+      }),
+    )
+  }
 
   const guarded = [auth]
   if (deps.faults) guarded.push(injectFaults(deps.faults))
@@ -68,6 +85,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         clock: deps.clock,
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
+        metrics: deps.metrics,
       }),
     )
   }

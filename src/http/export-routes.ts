@@ -9,6 +9,7 @@ import { parseExportQuery } from '../domain/export-query.js'
 import { isStreamName, STREAM_NAMES, streamSpec } from '../domain/streams.js'
 import { MICROS_PER_SECOND } from '../domain/time.js'
 import { buildExportPage } from '../export/export-page.js'
+import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
@@ -18,6 +19,7 @@ export interface ExportRoutesOptions {
   clock: Clock
   publicUrl?: string | undefined
   minStartAgeSeconds: number
+  metrics?: Metrics | undefined
 }
 
 /** The export routes, mounted under both path shapes. */
@@ -36,6 +38,7 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'read', 'Incremental export')
     const spec = streamSpec(name)
+    const stopTimer = options.metrics?.exportSeconds.startTimer({ stream: name })
     const url = new URL(c.req.url)
     const now = options.clock.now()
     const lastPosition = await options.store.lastPosition(token.accountId)
@@ -55,6 +58,8 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       // the server issues stays valid when it is followed.
       maxPosition: minAge > 0 ? now - minAge : undefined,
     })
+    stopTimer?.()
+    options.metrics?.itemsServed.inc({ stream: name }, page.count)
     // Buffer.concat allocates a fresh, non-shared ArrayBuffer: hand its bytes over without a copy.
     const bytes = new Uint8Array(
       page.body.buffer as ArrayBuffer,

@@ -9,6 +9,7 @@ import type { ServeConfig } from '../config/config.js'
 import type { Clock } from '../domain/clock.js'
 import { createApp } from '../http/app.js'
 import { parseFaultPlan } from '../domain/fault-plan.js'
+import { createMetrics } from '../observability/metrics.js'
 import { memoryRateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
@@ -41,6 +42,7 @@ export async function startServer(
     publicUrl: config.publicUrl,
     minStartAgeSeconds: config.minStartAgeSeconds,
     ingestEvents: ingestService(store),
+    metrics: createMetrics(),
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter:
       config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,

@@ -43,7 +43,11 @@ describe('cursor', () => {
 
   it('many items in one microsecond, limit=1 chain: every item exactly once, in id order', async () => {
     const ids = Array.from({ length: 25 }, (_, i) => `2611.1.chat${String(i).padStart(3, '0')}`)
-    const res = await h.importLines(a.readWrite, 'chats', ids.map((id) => chat(id, '2020-01-01T00:00:00Z')))
+    const res = await h.importLines(
+      a.readWrite,
+      'chats',
+      ids.map((id) => chat(id, '2020-01-01T00:00:00Z')),
+    )
     expect(res.status).toBe(200)
     const { items, pages } = await follow(h, a.owner, '/api/v2/chat/incremental/chats?limit=1')
     expect(items.map((c) => c.id)).toEqual(ids)
@@ -68,7 +72,9 @@ describe('cursor', () => {
     await h.importLines(a.readWrite, 'chats', [chat('2611.1.a', '2020-01-01T00:00:00Z')])
     const first = await h.getJson('/api/v2/chat/incremental/chats?limit=5', a.owner)
     expect(first.count).toBe(1)
-    const poll = await (await fetch(first.next_page, { headers: { authorization: `Bearer ${a.owner}` } })).json()
+    const poll = await (
+      await fetch(first.next_page, { headers: { authorization: `Bearer ${a.owner}` } })
+    ).json()
     expect(poll).toEqual({
       chats: [],
       count: 0,
@@ -79,38 +85,63 @@ describe('cursor', () => {
   })
 
   it('an updated item reappears after the cursor with its new update_timestamp', async () => {
-    await h.importLines(a.readWrite, 'chats', [chat('2611.1.a', '2020-01-01T00:00:00Z'), chat('2611.1.b', '2020-01-01T00:00:00Z')])
-    const first = await h.getJson('/api/v2/chat/incremental/chats?fields=chats(id,update_timestamp)', a.owner)
+    await h.importLines(a.readWrite, 'chats', [
+      chat('2611.1.a', '2020-01-01T00:00:00Z'),
+      chat('2611.1.b', '2020-01-01T00:00:00Z'),
+    ])
+    const first = await h.getJson(
+      '/api/v2/chat/incremental/chats?fields=chats(id,update_timestamp)',
+      a.owner,
+    )
     expect(first.count).toBe(2)
-    await h.importLines(a.readWrite, 'chats', [{ ...chat('2611.1.a', '2020-01-01T00:00:00Z'), tags: ['changed'] }])
-    const next = await (await fetch(first.next_page, { headers: { authorization: `Bearer ${a.owner}` } })).json()
+    await h.importLines(a.readWrite, 'chats', [
+      { ...chat('2611.1.a', '2020-01-01T00:00:00Z'), tags: ['changed'] },
+    ])
+    const next = await (
+      await fetch(first.next_page, { headers: { authorization: `Bearer ${a.owner}` } })
+    ).json()
     expect(next.chats.map((c: any) => c.id)).toEqual(['2611.1.a'])
-    expect(parseIso(next.chats[0].update_timestamp)!).toBeGreaterThan(parseIso(first.chats[0].update_timestamp)!)
+    expect(parseIso(next.chats[0].update_timestamp)!).toBeGreaterThan(
+      parseIso(first.chats[0].update_timestamp)!,
+    )
     // The projection kept exactly what was asked.
     expect(Object.keys(next.chats[0]).sort()).toEqual(['id', 'update_timestamp'])
   })
 
   it('start_time without start_id is inclusive; with start_id it is exclusive', async () => {
-    const items = [chat('2611.1.a', '2020-01-01T00:00:00Z'), chat('2611.1.b', '2020-01-01T00:00:00Z')]
+    const items = [
+      chat('2611.1.a', '2020-01-01T00:00:00Z'),
+      chat('2611.1.b', '2020-01-01T00:00:00Z'),
+    ]
     await h.importLines(a.readWrite, 'chats', items, true)
-    const inclusive = await h.getJson('/api/v2/chat/incremental/chats?start_time=1577836800', a.owner)
+    const inclusive = await h.getJson(
+      '/api/v2/chat/incremental/chats?start_time=1577836800',
+      a.owner,
+    )
     expect(inclusive.count).toBe(2)
     const exclusive = await h.getJson(
       '/api/v2/chat/incremental/chats?start_time=1577836800&start_id=2611.1.a',
       a.owner,
     )
     expect(exclusive.chats).toEqual([{ id: '2611.1.b' }])
-    const after = await h.getJson('/api/v2/chat/incremental/chats?start_time=1577836800.000001', a.owner)
+    const after = await h.getJson(
+      '/api/v2/chat/incremental/chats?start_time=1577836800.000001',
+      a.owner,
+    )
     expect(after.count).toBe(0)
   })
 
   it('a client that drops start_id and restarts from end_time loses nothing and repeats at most the boundary', async () => {
     const ids = Array.from({ length: 7 }, (_, i) => `2611.1.k${i}`)
-    for (const id of ids) await h.importLines(a.readWrite, 'chats', [chat(id, '2020-01-01T00:00:00Z')])
+    for (const id of ids)
+      await h.importLines(a.readWrite, 'chats', [chat(id, '2020-01-01T00:00:00Z')])
     const seen: string[] = []
     let startTime = '0'
     for (let i = 0; i < 20; i++) {
-      const page = await h.getJson(`/api/v2/chat/incremental/chats?limit=2&start_time=${startTime}`, a.owner)
+      const page = await h.getJson(
+        `/api/v2/chat/incremental/chats?limit=2&start_time=${startTime}`,
+        a.owner,
+      )
       seen.push(...page.chats.map((c: any) => c.id))
       if (page.count < 2) break
       startTime = String(page.end_time) // the Airbyte 0.1.x way: no start_id
@@ -134,18 +165,28 @@ describe('cursor', () => {
     expect(all.chats).toEqual([{ id: '2611.1.new' }])
     // Without preserving timestamps the same items import fine, at fresh positions.
     expect(
-      (await h.importLines(a.readWrite, 'chats', [chat('2611.1.old', '2020-01-01T00:00:00Z')])).status,
+      (await h.importLines(a.readWrite, 'chats', [chat('2611.1.old', '2020-01-01T00:00:00Z')]))
+        .status,
     ).toBe(200)
-    const after = await h.getJson('/api/v2/chat/incremental/chats?fields=chats(update_timestamp)', a.owner)
+    const after = await h.getJson(
+      '/api/v2/chat/incremental/chats?fields=chats(update_timestamp)',
+      a.owner,
+    )
     expect(after.chats.at(-1).id).toBe('2611.1.old')
-    expect(parseIso(after.chats.at(-1).update_timestamp)!).toBeGreaterThan(parseIso('2021-01-01T00:00:00Z')!)
+    expect(parseIso(after.chats.at(-1).update_timestamp)!).toBeGreaterThan(
+      parseIso('2021-01-01T00:00:00Z')!,
+    )
   })
 
   it('a bad import line is reported with its number and nothing is written', async () => {
     const res = await fetch(`${h.url}/api/chat-export/v1/import/chats`, {
       method: 'POST',
       headers: { authorization: `Bearer ${a.readWrite}` },
-      body: [JSON.stringify(chat('2611.1.a', '2020-01-01T00:00:00Z')), '{not json', JSON.stringify({ id: 5 })].join('\n'),
+      body: [
+        JSON.stringify(chat('2611.1.a', '2020-01-01T00:00:00Z')),
+        '{not json',
+        JSON.stringify({ id: 5 }),
+      ].join('\n'),
     })
     expect(res.status).toBe(400)
     const body = await res.json()
@@ -164,7 +205,9 @@ describe('cursor', () => {
     try {
       const b = await h2.account('proxy')
       const page = await h2.getJson('/api/v2/chat/incremental/chats', b.owner)
-      expect(page.next_page).toBe('https://chat.example.com/api/v2/chat/incremental/chats?start_time=0')
+      expect(page.next_page).toBe(
+        'https://chat.example.com/api/v2/chat/incremental/chats?start_time=0',
+      )
     } finally {
       await h2.close()
     }
@@ -173,8 +216,17 @@ describe('cursor', () => {
   it('accounts are isolated: same ids, separate data, no cross-account reads', async () => {
     const b = await h.account('other')
     await h.importLines(a.readWrite, 'chats', [chat('2611.1.same', '2020-01-01T00:00:00Z')])
-    await h.importLines(b.readWrite, 'chats', [{ ...chat('2611.1.same', '2020-01-01T00:00:00Z'), tags: ['b'] }, chat('2611.1.onlyb', '2020-01-01T00:00:00Z')])
-    for (const stream of ['chats', 'conversions', 'department_events', 'agent_timeline', 'agent_events']) {
+    await h.importLines(b.readWrite, 'chats', [
+      { ...chat('2611.1.same', '2020-01-01T00:00:00Z'), tags: ['b'] },
+      chat('2611.1.onlyb', '2020-01-01T00:00:00Z'),
+    ])
+    for (const stream of [
+      'chats',
+      'conversions',
+      'department_events',
+      'agent_timeline',
+      'agent_events',
+    ]) {
       const pa = await h.getJson(`/api/v2/chat/incremental/${stream}?fields=${stream}(*)`, a.owner)
       const pb = await h.getJson(`/api/v2/chat/incremental/${stream}?fields=${stream}(*)`, b.owner)
       if (stream === 'chats') {

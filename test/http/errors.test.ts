@@ -34,7 +34,9 @@ describe('errors over HTTP', () => {
   beforeAll(async () => {
     h = await startHarness({ clock, config: { rateLimitPerMinute: 0 } })
     a = await h.account('errors')
-    expect((await h.importLines(a.readWrite, 'chats', exampleItems('chats'), true)).status).toBe(200)
+    expect((await h.importLines(a.readWrite, 'chats', exampleItems('chats'), true)).status).toBe(
+      200,
+    )
   })
   afterAll(() => h.close())
 
@@ -49,7 +51,12 @@ describe('errors over HTTP', () => {
       ['12.3.4', /start_time/],
       ['1608615725.1234567', /start_time/],
     ])('malformed start_time %s', async (value, mentions) => {
-      await expectError(await h.get(`${chats}?start_time=${value}`, a.owner), 400, 'Bad Request', mentions)
+      await expectError(
+        await h.get(`${chats}?start_time=${value}`, a.owner),
+        400,
+        'Bad Request',
+        mentions,
+      )
     })
 
     it('microseconds on a seconds stream names the unit', async () => {
@@ -62,15 +69,29 @@ describe('errors over HTTP', () => {
     })
 
     it('milliseconds on a seconds stream names the unit', async () => {
-      await expectError(await h.get(`${chats}?start_time=1608615725000`, a.owner), 400, 'Bad Request', /seconds/)
+      await expectError(
+        await h.get(`${chats}?start_time=1608615725000`, a.owner),
+        400,
+        'Bad Request',
+        /seconds/,
+      )
     })
 
     it('seconds on agent_timeline names the unit', async () => {
-      await expectError(await h.get(`${timeline}?start_time=1546326000`, a.owner), 400, 'Bad Request', /microseconds/)
+      await expectError(
+        await h.get(`${timeline}?start_time=1546326000`, a.owner),
+        400,
+        'Bad Request',
+        /microseconds/,
+      )
     })
 
     it('a fraction on agent_timeline', async () => {
-      await expectError(await h.get(`${timeline}?start_time=1546326000000000.5`, a.owner), 400, 'Bad Request')
+      await expectError(
+        await h.get(`${timeline}?start_time=1546326000000000.5`, a.owner),
+        400,
+        'Bad Request',
+      )
     })
 
     it('start_time in the future', async () => {
@@ -92,7 +113,12 @@ describe('errors over HTTP', () => {
     })
 
     it.each(['0', '-1', '1.5', 'ten'])('limit=%s', async (value) => {
-      await expectError(await h.get(`${chats}?limit=${value}`, a.owner), 400, 'Bad Request', /limit/)
+      await expectError(
+        await h.get(`${chats}?limit=${value}`, a.owner),
+        400,
+        'Bad Request',
+        /limit/,
+      )
     })
 
     it('fields naming another resource', async () => {
@@ -114,7 +140,12 @@ describe('errors over HTTP', () => {
     })
 
     it('fields with unbalanced parentheses', async () => {
-      await expectError(await h.get(`${chats}?fields=chats(id`, a.owner), 400, 'Bad Request', /fields/)
+      await expectError(
+        await h.get(`${chats}?fields=chats(id`, a.owner),
+        400,
+        'Bad Request',
+        /fields/,
+      )
     })
   })
 
@@ -193,7 +224,12 @@ describe('errors over HTTP', () => {
     })
 
     it('import needs the write scope', async () => {
-      await expectError(await h.importLines(a.owner, 'chats', exampleItems('chats')), 403, 'Forbidden', /write/)
+      await expectError(
+        await h.importLines(a.owner, 'chats', exampleItems('chats')),
+        403,
+        'Forbidden',
+        /write/,
+      )
     })
   })
 

@@ -17,7 +17,12 @@ for (const backend of storeBackends()) {
     beforeAll(async () => {
       h = await startHarness({ backend })
       acct = await h.account('examples')
-      for (const stream of ['chats', 'agent_timeline', 'conversions', 'department_events'] as const) {
+      for (const stream of [
+        'chats',
+        'agent_timeline',
+        'conversions',
+        'department_events',
+      ] as const) {
         const res = await h.importLines(acct.readWrite, stream, exampleItems(stream), true)
         expect(res.status, await res.clone().text()).toBe(200)
       }
@@ -90,7 +95,10 @@ for (const backend of storeBackends()) {
     it('following next_page after the example pages gives an empty polling page', async () => {
       for (const stream of ['chats', 'agent_timeline', 'conversions', 'department_events']) {
         const first = await h.getJson(`/api/v2/chat/incremental/${stream}`, acct.owner)
-        const next = await h.getJson(new URL(first.next_page).pathname + new URL(first.next_page).search, acct.owner)
+        const next = await h.getJson(
+          new URL(first.next_page).pathname + new URL(first.next_page).search,
+          acct.owner,
+        )
         expect(next.count).toBe(0)
         expect(next[stream]).toEqual([])
         expect(next.next_page).toBe(first.next_page)
