@@ -35,14 +35,21 @@ export async function startServer(
   deps: StartServerDeps,
 ): Promise<RunningServer> {
   const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
+  const metrics = createMetrics()
+  const ingest = ingestService(store)
   const app = createApp({
     store,
     clock: deps.clock,
     logger: deps.logger,
     publicUrl: config.publicUrl,
     minStartAgeSeconds: config.minStartAgeSeconds,
-    ingestEvents: ingestService(store),
-    metrics: createMetrics(),
+    ingestEvents: async (accountId, events) => {
+      const result = await ingest(accountId, events)
+      metrics.eventsIngested.inc({ result: 'accepted' }, result.accepted)
+      metrics.eventsIngested.inc({ result: 'duplicate' }, result.duplicates)
+      return result
+    },
+    metrics,
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter:
       config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,
