@@ -10,7 +10,7 @@ import type { Clock } from '../domain/clock.js'
 import { createApp } from '../http/app.js'
 import { parseFaultPlan } from '../domain/fault-plan.js'
 import { createMetrics } from '../observability/metrics.js'
-import { memoryRateLimiter } from '../http/rate-limit.js'
+import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
 import { ingestService } from '../ingest/ingest-events.js'
@@ -27,6 +27,17 @@ export interface StartServerDeps {
   logger: Logger
   /** Use this store instead of opening config.store (tests). */
   store?: Store
+}
+
+/**
+ * The request budget: shared through the store when it can (several server instances on one
+ * PostgreSQL database must not each allow the full budget), otherwise in process memory.
+ */
+function rateLimiterFor(store: Store, perMinute: number): RateLimiter | undefined {
+  if (perMinute <= 0) return undefined
+  const shared = store.consumeRateLimit?.bind(store)
+  if (shared) return { consume: (key, now) => shared(key, perMinute, 60_000_000, now) }
+  return memoryRateLimiter(perMinute)
 }
 
 /** Opens the store and starts listening. */

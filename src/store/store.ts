@@ -112,4 +112,16 @@ export interface Store {
    * wrote commits, or (if it throws) nothing does. Transactions of one account are serialised.
    */
   write<T>(accountId: number, fn: (tx: WriteTx) => Promise<T>): Promise<T>
+
+  /**
+   * Shared rate-limit state (PostgreSQL: a table every server instance sees). A sliding window of
+   * `windowMicros`; refused requests are not counted. Absent on stores that serve one process
+   * (SQLite), where the server keeps the window in memory.
+   */
+  consumeRateLimit?(
+    key: string,
+    limit: number,
+    windowMicros: number,
+    now: Micros,
+  ): Promise<{ allowed: boolean; retryAfterSeconds: number }>
 }
