@@ -100,8 +100,15 @@ export async function importItems(
       }
       highest = 0
     }
+    if (options.preserveTimestamps) rejectTies(stream, items)
+    let offset = 0
     for (const { item } of items) {
-      const position = options.preserveTimestamps ? item.ownTime : tx.position
+      // Timeline spans are cursored by (position, agent id), and one transaction can hold several
+      // spans of one agent: each gets its own microsecond so the cursor stays unique. The store
+      // raises the account clock over them, so later writes still come after.
+      const position = options.preserveTimestamps
+        ? item.ownTime
+        : tx.position + (stream === 'agent_timeline' ? offset++ : 0)
       if (position > highest) highest = position
       await tx.putItem(stream, {
         key: item.key,
@@ -112,6 +119,31 @@ export async function importItems(
     }
     return { stream, imported: items.length, position: highest }
   })
+}
+
+/** With preserved timestamps, two items of one cursor point (position and tie-breaker) are ambiguous. */
+function rejectTies(stream: StreamName, items: NumberedItem[]): void {
+  const seen = new Map<string, number>()
+  const ties: LineError[] = []
+  for (const { line, item } of items) {
+    const point = `${item.ownTime}\u0000${item.sortId}`
+    const first = seen.get(point)
+    if (first !== undefined && items.find((i) => i.line === first)?.item.key !== item.key) {
+      ties.push({
+        line,
+        message: `same position and id as line ${first}; the cursor could not tell them apart`,
+      })
+    } else {
+      seen.set(point, line)
+    }
+  }
+  if (ties.length > 0) {
+    throw new AppError(
+      'INVALID_IMPORT',
+      `${ties.length} ${stream} item(s) share their time and id with another item; nothing was imported. Import without --preserve-timestamps, or fix the times.`,
+      { details: ties.slice(0, MAX_REPORTED_ERRORS) },
+    )
+  }
 }
 
 function describeInvalid(err: unknown): string {

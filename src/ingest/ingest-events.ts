@@ -162,11 +162,14 @@ export async function applyEvents(
       const body = JSON.stringify({ ...chat, update_timestamp: formatIso(position) })
       await tx.putItem('chats', { key: id, sortId: id, position, body })
     }
+    let spanOffset = 0
     for (const item of others) {
+      // Several spans of one agent can close in one batch: each gets its own microsecond so that
+      // (position, agent id) stays a unique cursor point (the store raises the clock over them).
       await tx.putItem(item.stream, {
         key: item.key,
         sortId: item.sortId,
-        position,
+        position: item.stream === 'agent_timeline' ? position + spanOffset++ : position,
         body: item.body,
       })
     }

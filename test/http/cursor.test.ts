@@ -242,3 +242,29 @@ describe('cursor', () => {
     expect(formatIso(0)).toBe('1970-01-01T00:00:00Z')
   })
 })
+
+describe('agent_timeline cursor', () => {
+  let h: Harness
+  let a: TestAccount
+  beforeEach(async () => {
+    h = await startHarness()
+    a = await h.account('timeline')
+  })
+  afterEach(() => h.close())
+
+  it('several spans of one agent in one transaction page one by one', async () => {
+    const spans = exampleItems('agent_timeline')
+    expect((await h.importLines(a.readWrite, 'agent_timeline', spans)).status).toBe(200)
+    const { items } = await follow(h, a.owner, '/api/v2/chat/incremental/agent_timeline?limit=1')
+    expect(items).toHaveLength(4)
+    expect(new Set(items.map((s) => `${s.agent_id}:${s.start_time}`)).size).toBe(4)
+  })
+
+  it('preserved spans that would share a cursor point are refused', async () => {
+    const span = exampleItems('agent_timeline')[0]!
+    const twin = { ...span, start_time: '2018-04-29T10:26:41.957650Z', duration: 64.705271 }
+    const res = await h.importLines(a.readWrite, 'agent_timeline', [span, twin], true)
+    expect(res.status).toBe(400)
+    expect((await res.json()).details[0].line).toBe(2)
+  })
+})

@@ -203,3 +203,34 @@ describe('ingest', () => {
     expect((await post(h, a.readWrite, '[{"id":')).status).toBe(400)
   })
 })
+
+describe('ingest: timeline spans of one batch', () => {
+  it('several spans of one agent closed in one batch page one by one', async () => {
+    const h = await startHarness()
+    try {
+      const a = await h.account('spans')
+      const statuses = ['online', 'away', 'online', 'invisible', 'offline']
+      const batch = statuses.map((status, i) => ({
+        id: `s-${i}`,
+        type: 'agent.status_changed',
+        timestamp: T(i * 10),
+        agent_id: 42,
+        status,
+      }))
+      expect((await post(h, a.readWrite, JSON.stringify(batch))).status).toBe(200)
+      const seen: any[] = []
+      let url = `${h.url}/api/v2/chat/incremental/agent_timeline?limit=1`
+      for (let i = 0; i < 10; i++) {
+        const page = await (
+          await fetch(url, { headers: { authorization: `Bearer ${a.owner}` } })
+        ).json()
+        seen.push(...page.agent_timeline)
+        if (page.count < 1) break
+        url = page.next_page
+      }
+      expect(seen.map((s) => s.status)).toEqual(['online', 'away', 'online', 'invisible'])
+    } finally {
+      await h.close()
+    }
+  })
+})

@@ -32,6 +32,7 @@ import {
 } from '../../sync/sync-flags.js'
 import { resetSyncState, showSyncState } from '../../sync/state-operations.js'
 
+/** The exit codes of `sync` (see the module comment and docs/sync.md). */
 export const SYNC_EXIT_CODES = {
   OK: 0,
   FAILED: 1,

@@ -1,0 +1,143 @@
+/**
+ * One export page as the client hands it out, the resumable cursor, and the parsing of a response
+ * body into a page (semantics.md §2).
+ * @module
+ */
+import { parseDecimalSecondsToMicros, parseIntegerMicros } from '../domain/time.js'
+import { ExportProtocolError, InvalidCursorError } from './errors.js'
+import type { ExportStream } from './export-streams.js'
+import { STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
+import { topLevelRawNumber } from './raw-json-number.js'
+
+/**
+ * Where to resume a stream: plain JSON, safe to store anywhere (it holds no credentials; the token
+ * travels in a header). `nextPage` is the server's `next_page`, used verbatim.
+ */
+export interface ExportCursor {
+  stream: ExportStream
+  nextPage: string
+}
+
+/** An exported item: a JSON object (chat, conversion, department event, span or agent event). */
+export type ExportItem = Record<string, unknown>
+
+/** One page of a stream. */
+export interface ExportPage<T = ExportItem> {
+  stream: ExportStream
+  items: T[]
+  /** Items on this page, as the server counted them. */
+  count: number
+  /**
+   * The page's `end_time` in integer microseconds, for every stream (seconds streams are converted
+   * exactly from the digits on the wire). On an empty page it is the request's cursor. `null` when
+   * the server sent none.
+   */
+  endTime: number | null
+  /** The page's `end_id` (absent on agent_timeline from some servers), as a string. */
+  endId: string | null
+  /** The server's `next_page`, verbatim. */
+  nextPage: string
+  /** The cursor to resume after this page. */
+  cursor: ExportCursor
+  /** `count < limit`: the export has nothing more right now; `nextPage` is the polling URL. */
+  caughtUp: boolean
+}
+
+/**
+ * Checks a cursor that came back from storage. Accepts the object or its JSON text; throws an
+ * InvalidCursorError that says what is wrong.
+ */
+export function parseExportCursor(value: unknown): ExportCursor {
+  let data = value
+  if (typeof value === 'string') {
+    try {
+      data = JSON.parse(value) as unknown
+    } catch {
+      throw new InvalidCursorError(
+        'The cursor is not valid JSON; expected {"stream": ..., "nextPage": ...}.',
+      )
+    }
+  }
+  if (typeof data !== 'object' || data === null) {
+    throw new InvalidCursorError('The cursor must be an object {"stream": ..., "nextPage": ...}.')
+  }
+  const { stream, nextPage } = data as { stream?: unknown; nextPage?: unknown }
+  if (!isExportStream(stream)) {
+    throw new InvalidCursorError(`The cursor names an unknown stream: ${JSON.stringify(stream)}.`)
+  }
+  if (typeof nextPage !== 'string' || !isHttpUrl(nextPage)) {
+    throw new InvalidCursorError('The cursor has no nextPage http(s) URL.')
+  }
+  return { stream, nextPage }
+}
+
+/** Whether `text` is an absolute http: or https: URL. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The page a 200 body describes. Throws SyntaxError when the body is not JSON (typically a
+ * connection cut mid-body: the caller retries) and ExportProtocolError when it is JSON but not an
+ * export page (the caller does not retry).
+ */
+export function parsePageBody(
+  stream: ExportStream,
+  body: string,
+  limit: number,
+  redactedUrl: string,
+): ExportPage {
+  const data = JSON.parse(body) as unknown
+  const fail = (what: string) =>
+    new ExportProtocolError(
+      `The response from ${redactedUrl} is not an export page: ${what}.`,
+      redactedUrl,
+    )
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw fail('not a JSON object')
+  const page = data as Record<string, unknown>
+  const items = page[stream]
+  if (!Array.isArray(items)) throw fail(`no "${stream}" array`)
+  const count = page.count
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+    throw fail('no integer "count"')
+  const nextPage = page.next_page
+  if (typeof nextPage !== 'string' || !isHttpUrl(nextPage))
+    throw fail('no absolute "next_page" URL')
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw fail('an item is not an object')
+  }
+  const endId = page.end_id
+  return {
+    stream,
+    items: items as ExportItem[],
+    count,
+    endTime: exactEndTime(stream, body, page.end_time),
+    endId: typeof endId === 'string' || typeof endId === 'number' ? String(endId) : null,
+    nextPage,
+    cursor: { stream, nextPage },
+    caughtUp: count < limit,
+  }
+}
+
+/** `end_time` in integer µs, from the raw digits when possible (see raw-json-number.ts). */
+function exactEndTime(stream: ExportStream, body: string, parsed: unknown): number | null {
+  if (typeof parsed !== 'number') return null
+  const raw = topLevelRawNumber(body, 'end_time')
+  const seconds = STREAM_TIME_UNIT[stream] === 'seconds'
+  const exact =
+    raw === undefined
+      ? undefined
+      : seconds
+        ? parseDecimalSecondsToMicros(raw)
+        : parseIntegerMicros(raw)
+  if (exact !== undefined) return exact
+  // Exponent notation or a negative value: not what our server writes; the float is the best we have.
+  return Math.round(seconds ? parsed * 1_000_000 : parsed)
+}

@@ -1,0 +1,54 @@
+/**
+ * Opens the destination a `--to` value names: `sqlite:PATH`, `jsonl:DIR` or
+ * `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (also `postgresql://`).
+ * @module
+ */
+import type { Destination, FaultHooks } from './destination.js'
+import { DestinationError } from './destination.js'
+
+export interface OpenDestinationOptions {
+  /** Crash-injection points for tests (see destination.ts). */
+  hooks?: FaultHooks
+}
+
+/** Checks a `--to` value without opening anything; throws DestinationError saying what is accepted. */
+export function parseDestinationUrl(
+  to: string,
+):
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'jsonl'; dir: string }
+  | { kind: 'postgres'; url: string } {
+  if (to.startsWith('sqlite:') && to.length > 'sqlite:'.length) {
+    return { kind: 'sqlite', path: to.slice('sqlite:'.length) }
+  }
+  if (to.startsWith('jsonl:') && to.length > 'jsonl:'.length) {
+    return { kind: 'jsonl', dir: to.slice('jsonl:'.length) }
+  }
+  if (/^postgres(ql)?:\/\/./.test(to)) return { kind: 'postgres', url: to }
+  throw new DestinationError(
+    `Unsupported destination "${to.replace(/\/\/[^@/]*@/, '//…@')}". Use sqlite:PATH (e.g. sqlite:./export.db), jsonl:DIR (e.g. jsonl:./export) or postgres://USER:PASSWORD@HOST:PORT/DATABASE.`,
+  )
+}
+
+/** Opens (creating tables / directories as needed) the destination named by `to`. */
+export async function openDestination(
+  to: string,
+  options: OpenDestinationOptions = {},
+): Promise<Destination> {
+  const parsed = parseDestinationUrl(to)
+  const hooks = options.hooks === undefined ? {} : { hooks: options.hooks }
+  switch (parsed.kind) {
+    case 'sqlite': {
+      const { openSqliteDestination } = await import('./sqlite-destination.js')
+      return openSqliteDestination({ path: parsed.path, ...hooks })
+    }
+    case 'jsonl': {
+      const { openJsonlDestination } = await import('./jsonl-destination.js')
+      return openJsonlDestination({ dir: parsed.dir, ...hooks })
+    }
+    case 'postgres': {
+      const { openPostgresDestination } = await import('./postgres-destination.js')
+      return openPostgresDestination({ url: parsed.url, ...hooks })
+    }
+  }
+}

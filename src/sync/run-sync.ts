@@ -1,0 +1,245 @@
+/**
+ * The sync engine: reads streams with the export client and writes them into a destination,
+ * committing each page together with the cursor that follows it. A run can be killed at any
+ * moment; the next run resumes from the last committed cursor, so the destination ends up equal
+ * to the source with nothing lost and nothing applied twice (docs/sync.md).
+ * @module
+ */
+import type {
+  ExportClientOptions,
+  ExportCursor,
+  ExportItem,
+  ExportPage,
+  ExportStream,
+  FetchLike,
+  StartTime,
+} from '../client/index.js'
+import { EXPORT_STREAMS, ExportClient } from '../client/index.js'
+import { formatIso } from '../domain/time.js'
+import type { Destination, FaultHooks, PageCommit, StreamSyncState } from './destination.js'
+import type { ItemKey } from './item-key.js'
+import { isDeleted, itemKey } from './item-key.js'
+import { openDestination } from './open-destination.js'
+import type { SyncEvent } from './sync-events.js'
+
+/** What to do with items the source marks `deleted: true`. */
+export type DeletedMode = 'flag' | 'remove'
+
+export interface RunSyncOptions {
+  /** API base URL, e.g. https://acme.zendesk.com/api/v2/chat or http://127.0.0.1:8080/api/v2/chat. */
+  from: string
+  token: string
+  /** `sqlite:PATH`, `jsonl:DIR`, `postgres://…`, or an open Destination (left open afterwards). */
+  to: string | Destination
+  /** Default: all five streams. */
+  streams?: readonly ExportStream[]
+  /** Where streams without a stored cursor start (default: the beginning). */
+  startTime?: StartTime
+  /** Keep polling after catching up, until `signal` aborts. */
+  follow?: boolean
+  /** Poll interval once caught up (follow only). Default 30 s. */
+  intervalMs?: number
+  /** `flag` (default) keeps deleted items with their flag; `remove` deletes them. */
+  deletedMode?: DeletedMode
+  onProgress?: (event: SyncEvent) => void
+  /** Stops the sync after the page being committed; the promise then rejects with the reason. */
+  signal?: AbortSignal
+  fetch?: FetchLike
+  /** Further client settings (limit, retries, backoff, timeouts; injected sleep/random in tests). */
+  client?: Omit<Partial<ExportClientOptions>, 'baseUrl' | 'token' | 'fetch' | 'signal' | 'onRetry'>
+  /** Crash-injection points inside commits, for tests. */
+  hooks?: FaultHooks
+  /** Wall clock in ms (items/s and state timestamps). Default Date.now. */
+  now?: () => number
+}
+
+export interface StreamSyncResult {
+  stream: ExportStream
+  /** Items and pages committed by this run. */
+  items: number
+  pages: number
+  /** The cursor the next run resumes from. */
+  cursor: ExportCursor | null
+}
+
+export interface SyncResult {
+  streams: StreamSyncResult[]
+}
+
+/** The stored cursor came from another server: resuming it against `from` would mix sources. */
+export class SyncSourceMismatchError extends Error {
+  override readonly name = 'SyncSourceMismatchError'
+}
+
+/**
+ * Syncs `streams` from `from` into `to`, concurrently per stream. Resolves when every stream has
+ * caught up (never, with `follow`, until aborted). Rejects with the first stream's error (the
+ * others are stopped after their current commit), or with the abort reason.
+ */
+export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
+  const streams = [...new Set(options.streams ?? EXPORT_STREAMS)]
+  const deletedMode = options.deletedMode ?? 'flag'
+  const now = options.now ?? Date.now
+  const stop = new AbortController()
+  const onOuterAbort = () => stop.abort(options.signal?.reason)
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true })
+  if (options.signal?.aborted) stop.abort(options.signal.reason)
+  const client = new ExportClient({
+    ...options.client,
+    baseUrl: options.from,
+    token: options.token,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    signal: stop.signal,
+    onRetry: (info) =>
+      options.onProgress?.({
+        type: 'retry',
+        stream: info.stream,
+        retry: info.retry,
+        delayMs: info.delayMs,
+        reason: info.reason,
+        status: info.status,
+      }),
+  })
+  const destination =
+    typeof options.to === 'string'
+      ? await openDestination(
+          options.to,
+          options.hooks === undefined ? {} : { hooks: options.hooks },
+        )
+      : options.to
+  try {
+    const context: StreamContext = {
+      client,
+      destination,
+      deletedMode,
+      now,
+      options,
+      signal: stop.signal,
+    }
+    const tasks = streams.map((stream) =>
+      syncStream(stream, context).catch((error: unknown) => {
+        // One failing stream stops the others (after their current commit) and the run.
+        stop.abort(error)
+        throw error
+      }),
+    )
+    const settled = await Promise.allSettled(tasks)
+    if (options.signal?.aborted) throw abortError(options.signal)
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+    if (failure) throw failure.reason
+    return { streams: settled.map((s) => (s as PromiseFulfilledResult<StreamSyncResult>).value) }
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort)
+    if (typeof options.to === 'string') await destination.close()
+  }
+}
+
+interface StreamContext {
+  client: ExportClient
+  destination: Destination
+  deletedMode: DeletedMode
+  now: () => number
+  options: RunSyncOptions
+  signal: AbortSignal
+}
+
+async function syncStream(stream: ExportStream, context: StreamContext): Promise<StreamSyncResult> {
+  const { client, destination, options, now } = context
+  const source = client.baseUrl
+  const stored = await destination.readState(stream)
+  if (stored?.cursor && stored.source !== null && stored.source !== source) {
+    throw new SyncSourceMismatchError(
+      `The ${stream} cursor in ${destination.description} was recorded from ${stored.source}, not ${source}. ` +
+        `Sync from the same server, or run \`chat-export sync state reset --to … --stream ${stream}\` to start over from --start-time.`,
+    )
+  }
+  let state: StreamSyncState = stored ?? {
+    stream,
+    cursor: null,
+    source,
+    items: 0,
+    pages: 0,
+    endTime: null,
+    updatedAt: new Date(now()).toISOString(),
+  }
+  options.onProgress?.({
+    type: 'stream-start',
+    stream,
+    resumed: state.cursor !== null,
+    cursorTime: state.cursor !== null && state.endTime !== null ? formatIso(state.endTime) : null,
+  })
+  const started = now()
+  let items = 0
+  let pages = 0
+  const pagesOptions = {
+    signal: context.signal,
+    follow: options.follow ?? false,
+    ...(state.cursor !== null ? { cursor: state.cursor } : {}),
+    ...(state.cursor === null && options.startTime !== undefined
+      ? { startTime: options.startTime }
+      : {}),
+    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+  }
+  for await (const page of client.pages(stream, pagesOptions)) {
+    const unchanged = page.items.length === 0 && state.cursor?.nextPage === page.nextPage
+    if (!unchanged) {
+      const next: StreamSyncState = {
+        stream,
+        cursor: page.cursor,
+        source,
+        items: state.items + page.items.length,
+        pages: state.pages + 1,
+        endTime: page.endTime ?? state.endTime,
+        updatedAt: new Date(now()).toISOString(),
+      }
+      await destination.commit(buildCommit(page, next, context.deletedMode))
+      state = next
+      items += page.items.length
+      pages++
+    }
+    const elapsedSeconds = Math.max((now() - started) / 1000, 0.001)
+    options.onProgress?.({
+      type: 'page',
+      stream,
+      pageItems: page.items.length,
+      items,
+      pages,
+      totalItems: state.items,
+      itemsPerSecond: items / elapsedSeconds,
+      cursorTime: state.endTime === null ? null : formatIso(state.endTime),
+      caughtUp: page.caughtUp,
+    })
+  }
+  options.onProgress?.({ type: 'stream-done', stream, items, pages })
+  return { stream, items, pages, cursor: state.cursor }
+}
+
+/**
+ * The commit for one page. A key that appears twice on a page (not expected from a correct
+ * server) keeps its last version, so the upsert batch never touches one row twice.
+ */
+export function buildCommit(
+  page: ExportPage,
+  state: StreamSyncState,
+  deletedMode: DeletedMode,
+): PageCommit {
+  const latest = new Map<string, { key: ItemKey; item: ExportItem; deleted: boolean }>()
+  for (const item of page.items) {
+    const key = itemKey(page.stream, item)
+    latest.delete(key.key)
+    latest.set(key.key, { key, item, deleted: isDeleted(item) })
+  }
+  const all = [...latest.values()]
+  if (deletedMode === 'flag') return { stream: page.stream, upserts: all, removals: [], state }
+  return {
+    stream: page.stream,
+    upserts: all.filter((u) => !u.deleted),
+    removals: all.filter((u) => u.deleted).map((u) => u.key),
+    state,
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  return reason instanceof Error ? reason : new DOMException('The sync was aborted.', 'AbortError')
+}
