@@ -6,6 +6,7 @@ import { Command } from 'commander'
 import { registerAccounts } from './commands/accounts.js'
 import { registerImport } from './commands/import.js'
 import { registerServe } from './commands/serve.js'
+import { registerSimulate } from './commands/simulate.js'
 import { registerSync } from './commands/sync.js'
 import { registerTokens } from './commands/tokens.js'
 import { reportError } from './shared-options.js'
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerTokens(program)
   registerImport(program)
   registerSync(program)
+  registerSimulate(program)
   return program
 }
 

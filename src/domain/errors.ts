@@ -8,7 +8,10 @@
 
 export const ERRORS = {
   INVALID_START_TIME: { status: 400, summary: 'start_time is not a valid number for this stream' },
-  START_TIME_WRONG_UNIT: { status: 400, summary: 'start_time is in the wrong unit for this stream' },
+  START_TIME_WRONG_UNIT: {
+    status: 400,
+    summary: 'start_time is in the wrong unit for this stream',
+  },
   START_TIME_IN_FUTURE: { status: 400, summary: 'start_time lies in the future' },
   START_TIME_TOO_RECENT: { status: 400, summary: 'start_time is more recent than the minimum age' },
   INVALID_START_ID: { status: 400, summary: 'start_id is not valid' },

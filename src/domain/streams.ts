@@ -99,6 +99,16 @@ const agentEventSchema = z.looseObject({
 /** Sort ids compare as bytes; agent ids are padded so they also sort as numbers. */
 const AGENT_ID_WIDTH = 20
 
+/** The stored sort id of an agent timeline span: its agent id, zero-padded. */
+export function timelineSortId(agentId: number): string {
+  return String(agentId).padStart(AGENT_ID_WIDTH, '0')
+}
+
+/** The key of an agent timeline span: its agent and start (what Airbyte and our sync use). */
+export function timelineKey(agentId: number, startMicros: Micros): string {
+  return `${agentId}:${startMicros}`
+}
+
 function textIds(): Pick<StreamSpec, 'sortIdFromStartId' | 'endIdFromSortId'> {
   return {
     sortIdFromStartId: (startId) => (startId.length <= 200 ? startId : undefined),
@@ -171,8 +181,8 @@ const SPECS: Record<StreamName, StreamSpec> = {
       const text = JSON.stringify(span)
       return {
         // A span is identified by its agent and start (what Airbyte and our sync use as the key).
-        key: `${span.agent_id}:${start}`,
-        sortId: String(span.agent_id).padStart(AGENT_ID_WIDTH, '0'),
+        key: timelineKey(span.agent_id, start),
+        sortId: timelineSortId(span.agent_id),
         // The timeline is ordered and cursored by the END of each span.
         ownTime: start + secondsToMicros(span.duration),
         render: () => text,

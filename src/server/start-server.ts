@@ -62,8 +62,7 @@ export async function startServer(
     },
     metrics,
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
-    rateLimiter:
-      config.rateLimitPerMinute > 0 ? memoryRateLimiter(config.rateLimitPerMinute) : undefined,
+    rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
   })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>

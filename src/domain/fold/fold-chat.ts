@@ -653,7 +653,11 @@ export function applyChatEvent(
   state: ChatFoldState | undefined,
   event: ChatEvent,
   directory: Directory,
+  options: { inPlace?: boolean } = {},
 ): ChatFoldResult {
+  // Copying a chat (its whole history) on every event makes folding quadratic in chat length;
+  // callers that own the state (foldEvent, whose FoldStateAccess hands out owned values) skip it.
+  const copy: <T>(value: T) => T = options.inPlace ? (value) => value : structuredClone
   const at = validatedMicros(event.timestamp)
   const fail: Fail = (code, message) => ({ ok: false, error: foldError(code, event.id, message) })
   if (event.type === 'chat.started' || event.type === 'offline_message') {
@@ -669,7 +673,7 @@ export function applyChatEvent(
       `chat ${event.chat_id} has not started: send chat.started (or offline_message) first`,
     )
   if (state.chat.deleted) return fail('chat_deleted', `chat ${event.chat_id} was deleted`)
-  const p = structuredClone(state.private)
+  const p = copy(state.private)
   if (p.lastAt !== null && at < p.lastAt)
     return fail(
       'out_of_order',
@@ -679,7 +683,7 @@ export function applyChatEvent(
     p.lastAt = at
     return {
       ok: true,
-      state: { chat: { ...structuredClone(state.chat), deleted: true }, private: p },
+      state: { chat: { ...copy(state.chat), deleted: true }, private: p },
       chatChanged: true,
       engagementChanges: [],
     }
@@ -693,7 +697,7 @@ export function applyChatEvent(
     return fail('chat_ended', `chat ${event.chat_id} has ended: ${event.type} no longer applies`)
 
   const d: Draft = {
-    chat: structuredClone(state.chat),
+    chat: copy(state.chat),
     p,
     at,
     channel: channelOf(p.visitorId, p.chatId),

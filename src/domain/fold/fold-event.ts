@@ -118,7 +118,7 @@ async function foldChatEvent(
     if (info !== undefined) departments.set(departmentId, info.name)
   }
 
-  const result = applyChatEvent(stored, event, mapDirectory(agents, departments))
+  const result = applyChatEvent(stored, event, mapDirectory(agents, departments), { inPlace: true })
   if (!result.ok) return result
   const output = emptyOutput()
   const agentInputs: AgentInput[] = result.engagementChanges.map((c) => ({

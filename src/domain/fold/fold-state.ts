@@ -25,7 +25,9 @@ export type FoldStateKind = (typeof FOLD_STATE)[keyof typeof FOLD_STATE]
 
 /**
  * Storage for folding. Values are plain JSON (an implementation may store `JSON.stringify(value)`
- * and return `JSON.parse(text)`). `getChat` returns the chat item as last written from a
+ * and return `JSON.parse(text)`). Values handed out belong to the fold, which may change them in
+ * place: return a fresh copy, or (like the ingest service's batch cache) objects that are thrown
+ * away when a fold fails. `getChat` returns the chat item as last written from a
  * FoldOutput, so the items of one event's output must be written before the next event is folded.
  */
 export interface FoldStateAccess {
