@@ -64,12 +64,27 @@ export async function startServer(
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
   })
-  const server = await new Promise<ServerType>((resolve, reject) => {
+  const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
       resolve(s),
     )
-    s.once('error', reject)
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${config.port} on ${config.host} is already in use. Stop the other server or choose another port with --port (0 picks a free one).`,
+            )
+          : err,
+      ),
+    )
   })
+  let server: ServerType
+  try {
+    server = await listening
+  } catch (err) {
+    if (!deps.store) await store.close()
+    throw err
+  }
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
