@@ -116,6 +116,33 @@ function textIds(): Pick<StreamSpec, 'sortIdFromStartId' | 'endIdFromSortId'> {
   }
 }
 
+/**
+ * A stream of items with an `id` and an own `timestamp` (conversions, department and agent events):
+ * stored as written, keyed and tie-broken by id, and positioned at their timestamp when preserved.
+ */
+function timestampedStream(
+  name: StreamName,
+  expandable: boolean,
+  schema: z.ZodType<{ id: string; timestamp: string }>,
+): StreamSpec {
+  return {
+    name,
+    unit: 'seconds',
+    expandable,
+    prepare(raw) {
+      const item = schema.parse(raw)
+      const text = JSON.stringify(item)
+      return {
+        key: item.id,
+        sortId: item.id,
+        ownTime: isoToMicros(item.timestamp),
+        render: () => text,
+      }
+    },
+    ...textIds(),
+  }
+}
+
 const SPECS: Record<StreamName, StreamSpec> = {
   chats: {
     name: 'chats',
@@ -139,38 +166,8 @@ const SPECS: Record<StreamName, StreamSpec> = {
     },
     ...textIds(),
   },
-  conversions: {
-    name: 'conversions',
-    unit: 'seconds',
-    expandable: true,
-    prepare(raw) {
-      const conversion = conversionSchema.parse(raw)
-      const text = JSON.stringify(conversion)
-      return {
-        key: conversion.id,
-        sortId: conversion.id,
-        ownTime: isoToMicros(conversion.timestamp),
-        render: () => text,
-      }
-    },
-    ...textIds(),
-  },
-  department_events: {
-    name: 'department_events',
-    unit: 'seconds',
-    expandable: false,
-    prepare(raw) {
-      const event = departmentEventSchema.parse(raw)
-      const text = JSON.stringify(event)
-      return {
-        key: event.id,
-        sortId: event.id,
-        ownTime: isoToMicros(event.timestamp),
-        render: () => text,
-      }
-    },
-    ...textIds(),
-  },
+  conversions: timestampedStream('conversions', true, conversionSchema),
+  department_events: timestampedStream('department_events', false, departmentEventSchema),
   agent_timeline: {
     name: 'agent_timeline',
     unit: 'microseconds',
@@ -192,22 +189,7 @@ const SPECS: Record<StreamName, StreamSpec> = {
       /^\d{1,20}$/.test(startId) ? startId.padStart(AGENT_ID_WIDTH, '0') : undefined,
     endIdFromSortId: (sortId) => sortId.replace(/^0+(?=\d)/, ''),
   },
-  agent_events: {
-    name: 'agent_events',
-    unit: 'seconds',
-    expandable: false,
-    prepare(raw) {
-      const event = agentEventSchema.parse(raw)
-      const text = JSON.stringify(event)
-      return {
-        key: event.id,
-        sortId: event.id,
-        ownTime: isoToMicros(event.timestamp),
-        render: () => text,
-      }
-    },
-    ...textIds(),
-  },
+  agent_events: timestampedStream('agent_events', false, agentEventSchema),
 }
 
 /** The specification of one stream. */
