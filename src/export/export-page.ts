@@ -39,6 +39,8 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
     afterPosition: query.startTime,
     afterSortId: query.startSortId,
     limit: query.limit,
+    // Id-only pages (chats and conversions without `fields`) need no JSON at all.
+    withBody: !(spec.expandable && query.fields.kind === 'id-only'),
     ...(request.maxPosition === undefined ? {} : { maxPosition: request.maxPosition }),
   })
 

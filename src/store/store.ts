@@ -56,6 +56,9 @@ export interface PageQuery {
   limit: number
   /** Only items at or below this position (for --min-start-age); undefined = no bound. */
   maxPosition?: Micros
+  /** false: rows come with an empty body (id-only pages need just the cursor columns, which the
+   * page index covers, so the store never reads the JSON). Default true. */
+  withBody?: boolean
 }
 
 export interface ItemWrite {

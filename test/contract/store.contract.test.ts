@@ -390,6 +390,28 @@ for (const backend of storeBackends()) {
         expect(await store.write(accountId, (tx) => tx.getItem('chats', 'c1'))).toBe(text)
       })
 
+      it('reads the same rows without bodies when asked (id-only pages)', async () => {
+        const { store, accountId } = await openWithAccount()
+        await store.write(accountId, async (tx) => {
+          for (const key of ['b', 'a', 'c']) await put(tx, 'chats', key)
+        })
+        await store.write(accountId, (tx) => put(tx, 'chats', 'd'))
+        for (const afterSortId of [null, 'a']) {
+          const query = {
+            accountId,
+            stream: 'chats' as const,
+            afterPosition: 0,
+            afterSortId,
+            limit: 3,
+          }
+          const full = await store.readPage(query)
+          const keys = await store.readPage({ ...query, withBody: false })
+          expect(keys.map(cursorOf)).toEqual(full.map(cursorOf))
+          expect(full.every((r) => r.body.length > 0)).toBe(true)
+          expect(keys.every((r) => r.body.length === 0)).toBe(true)
+        }
+      })
+
       it('splits runs of equal positions across pages without losing or repeating an item', async () => {
         const clock = new ManualClock(T0)
         const { store, accountId } = await openWithAccount(clock)

@@ -150,6 +150,19 @@ const SQL = {
            WHERE account_id = $1 AND stream = $2 AND position >= $3 AND position <= $4
            ORDER BY position, sort_id LIMIT $5`,
   },
+  keysAfter: {
+    name: 'ce_keys_after',
+    // The cursor columns only (id-only pages): an index-only scan, the body is never read.
+    text: `SELECT position, sort_id, '' AS body FROM items
+           WHERE account_id = $1 AND stream = $2 AND (position, sort_id) > ($3, $4) AND position <= $5
+           ORDER BY position, sort_id LIMIT $6`,
+  },
+  keysFrom: {
+    name: 'ce_keys_from',
+    text: `SELECT position, sort_id, '' AS body FROM items
+           WHERE account_id = $1 AND stream = $2 AND position >= $3 AND position <= $4
+           ORDER BY position, sort_id LIMIT $5`,
+  },
   highWaterMark: {
     name: 'ce_high_water_mark',
     text: 'SELECT COALESCE(max(position), 0) AS position FROM items WHERE account_id = $1 AND stream = $2',
@@ -581,16 +594,17 @@ export class PostgresStore implements Store {
 
   async readPage(query: PageQuery): Promise<StoredRow[]> {
     const max = query.maxPosition ?? MAX_INT8
+    const bodies = query.withBody !== false
     return await this.inAccount(query.accountId, 'read', async (client) => {
       const result =
         query.afterSortId === null
           ? await client.query<[number, string, string]>({
-              ...SQL.pageFrom,
+              ...(bodies ? SQL.pageFrom : SQL.keysFrom),
               values: [query.accountId, query.stream, query.afterPosition, max, query.limit],
               rowMode: 'array',
             })
           : await client.query<[number, string, string]>({
-              ...SQL.pageAfter,
+              ...(bodies ? SQL.pageAfter : SQL.keysAfter),
               values: [
                 query.accountId,
                 query.stream,

@@ -77,6 +77,10 @@ const PAGE_FROM_POSITION = `SELECT position, sort_id AS sortId, body FROM items
   WHERE account_id = ? AND stream = ? AND position >= ? AND position <= ?
   ORDER BY position, sort_id LIMIT ?`
 
+/** The same scans without the body: answered from the index alone (id-only pages). */
+const KEYS_AFTER_CURSOR = PAGE_AFTER_CURSOR.replace(', body FROM', ", X'' AS body FROM")
+const KEYS_FROM_POSITION = PAGE_FROM_POSITION.replace(', body FROM', ", X'' AS body FROM")
+
 /**
  * Opens the SQLite store at `path` (run `migrate()` before use; `openStore` does).
  * @example
@@ -117,6 +121,8 @@ class SqliteStore implements Store {
   // Read connection: everything read outside a write transaction.
   private readonly pageAfterCursor
   private readonly pageFromPosition
+  private readonly keysAfterCursor
+  private readonly keysFromPosition
   private readonly lastPosition_
   private readonly accountByName
   private readonly accountById
@@ -168,6 +174,14 @@ class SqliteStore implements Store {
     this.pageFromPosition = lazyStatement<[number, string, number, number, number], StoredRow>(
       reader,
       PAGE_FROM_POSITION,
+    )
+    this.keysAfterCursor = lazyStatement<
+      [number, string, number, string, number, number],
+      StoredRow
+    >(reader, KEYS_AFTER_CURSOR)
+    this.keysFromPosition = lazyStatement<[number, string, number, number, number], StoredRow>(
+      reader,
+      KEYS_FROM_POSITION,
     )
     this.lastPosition_ = lazyStatement<[number], number>(
       reader,
@@ -287,9 +301,16 @@ class SqliteStore implements Store {
         throw new RangeError(`A page limit must be a positive integer (got ${limit}).`)
       }
       const maxPosition = query.maxPosition ?? Number.MAX_SAFE_INTEGER
+      const bodies = query.withBody !== false
       return afterSortId === null
-        ? this.pageFromPosition().all(accountId, stream, afterPosition, maxPosition, limit)
-        : this.pageAfterCursor().all(
+        ? (bodies ? this.pageFromPosition : this.keysFromPosition)().all(
+            accountId,
+            stream,
+            afterPosition,
+            maxPosition,
+            limit,
+          )
+        : (bodies ? this.pageAfterCursor : this.keysAfterCursor)().all(
             accountId,
             stream,
             afterPosition,
