@@ -30,23 +30,35 @@ export async function runExportBench(options: ExportBenchOptions): Promise<Row[]
   try {
     // 1. Sequential walk of the whole table, following next_page.
     const cursors: string[] = []
-    let url = `${server.url}/api/v2/chat/incremental/chats?fields=chats(*)&limit=1000`
+    const firstUrl = `${server.url}/api/v2/chat/incremental/chats?fields=chats(*)&limit=1000`
+    let url = firstUrl
+    let pass = 0
     const latencies: number[] = []
     let items = 0
     let bytes = 0
     const cpu0 = (await cpuSeconds(server.pid)) ?? 0
     const t0 = performance.now()
     for (;;) {
-      cursors.push(url)
+      if (pass === 0) cursors.push(url)
       const s = performance.now()
       const res = await fetch(url, { headers: auth })
-      const body = await res.text()
+      const body = Buffer.from(await res.arrayBuffer())
       latencies.push(performance.now() - s)
       bytes += body.length
-      const page = JSON.parse(body) as { count: number; next_page: string }
-      items += page.count
-      if (page.count < 1000) break
-      url = page.next_page
+      // Read count and next_page from the page's tail, as a streaming client would: this measures
+      // the server, not a 3.5 MB JSON.parse in the benchmark process.
+      const tail = body.subarray(Math.max(0, body.length - 2048)).toString('utf8')
+      const count = Number(/"count":(\d+)/.exec(tail)?.[1] ?? NaN)
+      const nextPage = /"next_page":"([^"]+)"/.exec(tail)?.[1]
+      if (!Number.isInteger(count) || nextPage === undefined)
+        throw new Error('unexpected page shape')
+      items += count
+      url = nextPage
+      if (count < 1000) {
+        // Walk the table three times so short tables still give a stable figure.
+        if (++pass === 3) break
+        url = firstUrl
+      }
     }
     const wall = (performance.now() - t0) / 1000
     const cpu = ((await cpuSeconds(server.pid)) ?? 0) - cpu0
@@ -54,7 +66,7 @@ export async function runExportBench(options: ExportBenchOptions): Promise<Row[]
     const pages = latencies.length
     rows.push({
       backend,
-      scenario: 'walk next_page, chats(*)',
+      scenario: 'walk next_page (3 passes), chats(*)',
       conc: 1,
       'pages/s': pages / wall,
       'chats/s': Math.round(items / wall),
@@ -64,7 +76,7 @@ export async function runExportBench(options: ExportBenchOptions): Promise<Row[]
       'server CPU ms/page': (cpu * 1000) / pages,
       'RSS MB': (await rssMb(server.pid)) ?? 0,
     })
-    options.log(`walked ${items} chats in ${pages} pages (${wall.toFixed(1)} s)`)
+    options.log(`walked ${items} chats (3 passes) in ${pages} pages (${wall.toFixed(1)} s)`)
 
     // 2. Random full pages, id-only pages and projections under load.
     const full = cursors.filter((_, i) => i < cursors.length - 1)
