@@ -14,6 +14,7 @@ import { requireToken } from './auth.js'
 import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
+import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
@@ -58,6 +59,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   })
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  const openApi = openApiDocument()
+  app.get('/openapi.json', (c) => c.json(openApi))
   app.get('/readyz', async (c) => {
     // Ready when the store answers a trivial read.
     await deps.store.getAccountById(0)

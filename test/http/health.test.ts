@@ -27,3 +27,39 @@ describe('operations endpoints', () => {
     expect(text).not.toContain('ops-secret-name')
   })
 })
+
+describe('openapi.json', () => {
+  it('describes every route the app serves', async () => {
+    const { createApp } = await import('../../src/http/app.js')
+    const { pino } = await import('pino')
+    const { systemClock } = await import('../../src/domain/clock.js')
+    const app = createApp({
+      store: {} as never,
+      clock: systemClock(),
+      logger: pino({ level: 'silent' }),
+      metrics: (await import('../../src/observability/metrics.js')).createMetrics(),
+      ingestEvents: () => Promise.resolve({}),
+    })
+    const doc = await (await app.request('/openapi.json')).json()
+    const documented = new Set(Object.keys(doc.paths))
+    const served = new Set<string>()
+    for (const route of app.routes) {
+      if (route.path.includes('*')) continue
+      const path = route.path.replace(':stream', '{stream}').replace(':resource', '{stream}')
+      if (path.includes('{stream}') && path.startsWith('/api/v2')) {
+        for (const s of [
+          'chats',
+          'conversions',
+          'department_events',
+          'agent_timeline',
+          'agent_events',
+        ]) {
+          served.add(path.replace('{stream}', s))
+        }
+      } else {
+        served.add(path)
+      }
+    }
+    for (const path of served) expect(documented, path).toContain(path)
+  })
+})
