@@ -5,6 +5,7 @@
  * @module
  */
 import type { ExportCursor, ExportItem, ExportStream } from '../client/index.js'
+import { EXPORT_STREAMS } from '../client/index.js'
 import type { ItemKey } from './item-key.js'
 
 /** What a destination remembers about one stream. */
@@ -58,4 +59,16 @@ export interface Destination {
 /** The destination cannot be used; the message says what to do. */
 export class DestinationError extends Error {
   override readonly name = 'DestinationError'
+}
+
+/** Every stream's state, in stream order, read one stream at a time through `readState`. */
+export async function readAllStates(
+  readState: (stream: ExportStream) => Promise<StreamSyncState | undefined>,
+): Promise<StreamSyncState[]> {
+  const states: StreamSyncState[] = []
+  for (const stream of EXPORT_STREAMS) {
+    const state = await readState(stream)
+    if (state) states.push(state)
+  }
+  return states
 }

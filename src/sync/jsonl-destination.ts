@@ -36,9 +36,9 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { ExportItem, ExportStream } from '../client/index.js'
-import { EXPORT_STREAMS, parseExportCursor } from '../client/index.js'
+import { parseExportCursor } from '../client/index.js'
 import type { Destination, FaultHooks, PageCommit, StreamSyncState } from './destination.js'
-import { DestinationError } from './destination.js'
+import { DestinationError, readAllStates } from './destination.js'
 import type { ItemKey } from './item-key.js'
 import { itemKey } from './item-key.js'
 
@@ -91,13 +91,8 @@ class JsonlDestination implements Destination {
     return Promise.resolve(file === undefined ? undefined : publicState(file))
   }
 
-  async listStates(): Promise<StreamSyncState[]> {
-    const states: StreamSyncState[] = []
-    for (const stream of EXPORT_STREAMS) {
-      const state = await this.readState(stream)
-      if (state) states.push(state)
-    }
-    return states
+  listStates(): Promise<StreamSyncState[]> {
+    return readAllStates((stream) => this.readState(stream))
   }
 
   commit(page: PageCommit): Promise<void> {

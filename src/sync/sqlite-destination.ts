@@ -8,9 +8,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { ExportStream } from '../client/index.js'
-import { EXPORT_STREAMS } from '../client/index.js'
 import type { Destination, FaultHooks, PageCommit, StreamSyncState } from './destination.js'
-import { DestinationError } from './destination.js'
+import { DestinationError, readAllStates } from './destination.js'
 import type { SyncStateRow } from './sql-schema.js'
 import { SERVER_STORE_MARKER_TABLE } from './sql-schema.js'
 import { stateFromRow } from './state-row.js'
@@ -133,13 +132,8 @@ class SqliteDestination implements Destination {
     return Promise.resolve(row === undefined ? undefined : stateFromRow(row))
   }
 
-  async listStates(): Promise<StreamSyncState[]> {
-    const states: StreamSyncState[] = []
-    for (const stream of EXPORT_STREAMS) {
-      const state = await this.readState(stream)
-      if (state) states.push(state)
-    }
-    return states
+  listStates(): Promise<StreamSyncState[]> {
+    return readAllStates((stream) => this.readState(stream))
   }
 
   commit(page: PageCommit): Promise<void> {
