@@ -8,8 +8,13 @@
 import { AppError } from '../domain/errors.js'
 import type { IngestEvent } from '../domain/events.js'
 import { ingestEventSchema } from '../domain/events.js'
-import type { FoldOutput, FoldStateAccess, FoldStateKind } from '../domain/fold/index.js'
-import { foldEvent } from '../domain/fold/index.js'
+import type {
+  FoldOutput,
+  FoldStateAccess,
+  FoldStateKind,
+  VisitorChats,
+} from '../domain/fold/index.js'
+import { FOLD_STATE, foldEvent } from '../domain/fold/index.js'
 import type { StreamName } from '../domain/streams.js'
 import { timelineKey, timelineSortId } from '../domain/streams.js'
 import { formatIso, parseIso } from '../domain/time.js'
@@ -105,6 +110,32 @@ class TxFoldState implements FoldStateAccess {
     this.dirtyChats.add(chat.id)
   }
 
+  /**
+   * Loads, in one bulk read per kind, the chats and state entries the batch's events are going to
+   * ask for, so folding finds them cached instead of reading them one by one. Keys that have no
+   * row are cached as absent. A hint only: whatever it misses is read when folding asks for it.
+   */
+  async prefetch(hints: ReadHints): Promise<void> {
+    const chatIds = [...hints.chats].filter((id) => !this.chats.has(id))
+    if (chatIds.length > 0) {
+      const found = await this.tx.getItems('chats', chatIds)
+      for (const id of chatIds) {
+        const text = found.get(id)
+        this.chats.set(id, text === undefined ? undefined : JSON.parse(text))
+      }
+    }
+    for (const [kind, keys] of hints.states) {
+      const wanted = [...keys].filter((key) => !this.state.has(`${kind}\u0000${key}`))
+      if (wanted.length === 0) continue
+      const found = await this.tx.getStates(kind, wanted)
+      for (const key of wanted) {
+        const text = found.get(key)
+        const value: unknown = text === undefined ? undefined : JSON.parse(text)
+        this.state.set(`${kind}\u0000${key}`, { kind, key, value })
+      }
+    }
+  }
+
   async flushState(): Promise<void> {
     for (const k of this.dirtyState) {
       const entry = this.state.get(k)
@@ -129,13 +160,20 @@ export async function applyEvents(
 ): Promise<IngestResult> {
   if (events.length === 0) return { accepted: 0, duplicates: 0, position: null }
   return store.write(accountId, async (tx) => {
+    // Every event id is recorded up front, in one statement: the same answers as marking each
+    // event just before folding it, since a failing event rolls the whole batch back anyway.
+    const fresh = await tx.markEvents(events.map((event) => event.id))
     const access = new TxFoldState(tx)
+    const applied = events.filter((_, index) => fresh[index] === true)
+    await access.prefetch(readHints(applied))
+    // The visitors' chat lists are loaded now: the chats conversions may be attributed to.
+    await access.prefetch(await attributionHints(applied, access))
     const others: Array<{ stream: StreamName; key: string; sortId: string; body: string }> = []
     let accepted = 0
     let duplicates = 0
     for (let index = 0; index < events.length; index++) {
       const event = events[index] as IngestEvent
-      if (!(await tx.markEvent(event.id))) {
+      if (fresh[index] !== true) {
         duplicates++
         continue
       }
@@ -175,6 +213,95 @@ export async function applyEvents(
     }
     return { accepted, duplicates, position: accepted > 0 ? formatIso(position) : null }
   })
+}
+
+/** The chats and state entries (by kind) a batch's events will read first. */
+interface ReadHints {
+  chats: Set<string>
+  states: Map<FoldStateKind, Set<string>>
+}
+
+/**
+ * What folding `events` reads, as far as the events themselves name it (see foldEvent): each
+ * chat event's chat and private state, the directory entries of its agent and department, the
+ * agent state an engagement changes, the visitor a new chat is indexed under, a conversion's goal
+ * and visitor, a department's queue state. The chats a conversion may be attributed to come
+ * from its visitor's entry ({@link attributionHints}); what folding finds only on the way (the
+ * agents whose engagement a chat's end closes) is read then.
+ */
+function readHints(events: readonly IngestEvent[]): ReadHints {
+  const hints: ReadHints = { chats: new Set(), states: new Map() }
+  const want = (kind: FoldStateKind, key: string) => {
+    let keys = hints.states.get(kind)
+    if (keys === undefined) hints.states.set(kind, (keys = new Set()))
+    keys.add(key)
+  }
+  for (const event of events) {
+    switch (event.type) {
+      case 'agent.upserted':
+      case 'department.upserted':
+      case 'goal.upserted':
+        break
+      case 'agent.status_changed':
+        want(FOLD_STATE.agent, String(event.agent_id))
+        break
+      case 'department.queue_sizes':
+        want(FOLD_STATE.department, String(event.department_id ?? 'null'))
+        break
+      case 'conversion':
+        want(FOLD_STATE.directoryGoal, String(event.goal_id))
+        want(FOLD_STATE.visitor, event.visitor_id)
+        break
+      case 'chat.started':
+      case 'offline_message':
+      case 'chat.member_joined':
+      case 'chat.member_left':
+      case 'chat.message':
+      case 'chat.tags_changed':
+      case 'chat.rated':
+      case 'chat.commented':
+      case 'chat.transferred':
+      case 'chat.ended':
+      case 'chat.deleted':
+      case 'engagement.assigned':
+      case 'engagement.accepted':
+      case 'engagement.ended': {
+        hints.chats.add(event.chat_id)
+        want(FOLD_STATE.chat, event.chat_id)
+        if ('agent_id' in event && event.agent_id !== undefined) {
+          want(FOLD_STATE.directoryAgent, String(event.agent_id))
+          if (event.type.startsWith('engagement.')) want(FOLD_STATE.agent, String(event.agent_id))
+        }
+        if ('department_id' in event && event.department_id !== null) {
+          want(FOLD_STATE.directoryDepartment, String(event.department_id))
+        }
+        if ('visitor' in event) want(FOLD_STATE.visitor, event.visitor.id)
+      }
+    }
+  }
+  return hints
+}
+
+/**
+ * The chats a batch's conversions can be attributed to, as their visitors' stored chat lists name
+ * them (chats started in the same batch are among the batch's chat events already).
+ */
+async function attributionHints(
+  events: readonly IngestEvent[],
+  access: TxFoldState,
+): Promise<ReadHints> {
+  const hints: ReadHints = { chats: new Set(), states: new Map([[FOLD_STATE.chat, new Set()]]) }
+  for (const event of events) {
+    if (event.type !== 'conversion') continue
+    const visitor = (await access.getState(FOLD_STATE.visitor, event.visitor_id)) as
+      VisitorChats | undefined
+    for (const { chatId } of visitor?.chats ?? []) {
+      if (event.chat_id !== undefined && chatId !== event.chat_id) continue
+      hints.chats.add(chatId)
+      hints.states.get(FOLD_STATE.chat)?.add(chatId)
+    }
+  }
+  return hints
 }
 
 function collect(

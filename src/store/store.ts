@@ -77,15 +77,27 @@ export interface WriteTx {
   highWaterMark(stream: StreamName): Promise<Micros>
   /** Current stored JSON of an item, if any. */
   getItem(stream: StreamName, key: string): Promise<string | undefined>
+  /**
+   * Bulk `getItem`: the current JSON of each of `keys` that has an item (the transaction's own
+   * writes included); keys without one are absent from the map. One round trip on PostgreSQL.
+   */
+  getItems(stream: StreamName, keys: readonly string[]): Promise<Map<string, string>>
   /** Inserts or replaces an item (by key). Its position may differ from `position` only on
    * imports that preserve timestamps; the store raises the account clock to cover it. */
   putItem(stream: StreamName, item: ItemWrite): Promise<void>
   /** Private state used by ingest folding (open spans, queue sizes, ...), as JSON text. */
   getState(kind: string, key: string): Promise<string | undefined>
+  /** Bulk `getState` for one kind: the value of each of `keys` that has one (absent: none). */
+  getStates(kind: string, keys: readonly string[]): Promise<Map<string, string>>
   putState(kind: string, key: string, value: string): Promise<void>
   deleteState(kind: string, key: string): Promise<void>
   /** Records an ingest event id; false when it was already recorded (a retry). */
   markEvent(eventId: string): Promise<boolean>
+  /**
+   * Bulk `markEvent`: one answer per id, in order, exactly as if `markEvent` were called on each in
+   * turn (an id repeated within `eventIds` is a retry after its first occurrence).
+   */
+  markEvents(eventIds: readonly string[]): Promise<boolean[]>
 }
 
 export interface Store {

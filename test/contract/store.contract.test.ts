@@ -605,6 +605,140 @@ for (const backend of storeBackends()) {
       })
     })
 
+    describe('bulk reads and event marks', () => {
+      it('marks events in bulk exactly as one by one: repeats and earlier marks are retries', async () => {
+        const { store, accountId } = await openWithAccount()
+        const other = (await store.createAccount('globex')).id
+        await store.write(accountId, async (tx) => {
+          expect(await tx.markEvent('e1')).toBe(true)
+          expect(await tx.markEvents([])).toEqual([])
+          expect(await tx.markEvents(['e2', 'e1', 'e3', 'e2', 'e2'])).toEqual([
+            true,
+            false,
+            true,
+            false,
+            false,
+          ])
+          expect(await tx.markEvent('e3')).toBe(false)
+        })
+        const failure = new Error('batch failed')
+        await expect(
+          store.write(accountId, async (tx) => {
+            expect(await tx.markEvents(['e3', 'e4'])).toEqual([false, true])
+            throw failure
+          }),
+        ).rejects.toBe(failure)
+        await store.write(accountId, async (tx) => {
+          // e4 was rolled back with its batch, so its retry is processed.
+          expect(await tx.markEvents(['e4', 'e1', 'e2', 'e3'])).toEqual([true, false, false, false])
+        })
+        await store.write(other, async (tx) => {
+          expect(await tx.markEvents(['e1', 'e4'])).toEqual([true, true])
+        })
+      })
+
+      it('reads items and state in bulk, with the transaction’s own writes and deletions', async () => {
+        const { store, accountId } = await openWithAccount()
+        const other = (await store.createAccount('globex')).id
+        await store.write(accountId, async (tx) => {
+          await put(tx, 'chats', 'k1', { text: body('k1', { v: 1 }) })
+          await put(tx, 'chats', 'k2', { text: body('k2', { v: 1 }) })
+          await put(tx, 'conversions', 'k3')
+          await tx.putState('queue', 'd1', '1')
+          await tx.putState('queue', 'd2', '2')
+          await tx.putState('span', 'd3', '"other kind"')
+        })
+        await store.write(accountId, async (tx) => {
+          await put(tx, 'chats', 'k2', { text: body('k2', { v: 2 }) })
+          await put(tx, 'chats', 'k4', { text: body('k4', { v: 1 }) })
+          await tx.putState('queue', 'd1', '10')
+          await tx.deleteState('queue', 'd2')
+          await tx.putState('queue', 'd4', '4')
+          expect(await tx.getItems('chats', ['k1', 'k2', 'k3', 'k4', 'k1', 'missing'])).toEqual(
+            new Map([
+              ['k1', body('k1', { v: 1 })],
+              ['k2', body('k2', { v: 2 })],
+              ['k4', body('k4', { v: 1 })],
+            ]),
+          )
+          expect(await tx.getItems('conversions', ['k1', 'k3'])).toEqual(
+            new Map([['k3', body('k3', { at: T0 })]]),
+          )
+          expect(await tx.getItems('chats', [])).toEqual(new Map())
+          expect(await tx.getStates('queue', ['d1', 'd2', 'd3', 'd4', 'missing'])).toEqual(
+            new Map([
+              ['d1', '10'],
+              ['d4', '4'],
+            ]),
+          )
+          expect(await tx.getStates('span', ['d1', 'd3'])).toEqual(
+            new Map([['d3', '"other kind"']]),
+          )
+        })
+        await store.write(accountId, async (tx) => {
+          expect(await tx.getStates('queue', ['d1', 'd2', 'd4'])).toEqual(
+            new Map([
+              ['d1', '10'],
+              ['d4', '4'],
+            ]),
+          )
+        })
+        await store.write(other, async (tx) => {
+          expect(await tx.getItems('chats', ['k1', 'k2'])).toEqual(new Map())
+          expect(await tx.getStates('queue', ['d1', 'd4'])).toEqual(new Map())
+        })
+      })
+
+      it('commits thousands of rows of one transaction, the last write of each key winning', async () => {
+        const clock = new ManualClock(T0)
+        const { store, accountId } = await openWithAccount(clock)
+        // More rows and more text than one multi-row statement carries (PostgreSQL splits them).
+        const keys = Array.from({ length: 2100 }, (_, i) => `c${String(i).padStart(5, '0')}`)
+        const filler = 'x'.repeat(4000)
+        await store.write(accountId, async (tx) => {
+          for (const key of keys) {
+            await put(tx, 'chats', key, { position: T0 + 5, text: body(key, { v: 1 }) })
+            await tx.putState('fold', key, '1')
+          }
+          for (const key of keys) {
+            await put(tx, 'chats', key, { text: body(key, { v: 2, filler }) })
+            await tx.putState('fold', key, '2')
+          }
+          await tx.deleteState('fold', 'c00007')
+          expect(await tx.getItem('chats', 'c00003')).toBe(body('c00003', { v: 2, filler }))
+          expect(await tx.getState('fold', 'c00003')).toBe('2')
+          expect(await tx.getState('fold', 'c00007')).toBeUndefined()
+        })
+        const rows = await readAll(store, accountId, 'chats', 1000)
+        expect(rows).toHaveLength(keys.length)
+        expect(rows.every((r, i) => r.position === T0 && r.sortId === keys[i])).toBe(true)
+        expect(rows.every((r, i) => r.text === body(keys[i]!, { v: 2, filler }))).toBe(true)
+        // The first writes' position (T0 + 5) was overwritten, but the clock still covers it.
+        expect(await store.lastPosition(accountId)).toBe(T0 + 5)
+        await store.write(accountId, async (tx) => {
+          const states = await tx.getStates('fold', keys)
+          expect(states.size).toBe(keys.length - 1)
+          expect(states.has('c00007')).toBe(false)
+          expect([...states.values()].every((v) => v === '2')).toBe(true)
+        })
+      })
+
+      it('reports the high-water mark after the transaction moved the top item down', async () => {
+        const { store, accountId } = await openWithAccount()
+        await store.write(accountId, async (tx) => {
+          await put(tx, 'chats', 'top', { position: T0 + 5_000 })
+          await put(tx, 'chats', 'low', { position: T0 + 1_000 })
+        })
+        await store.write(accountId, async (tx) => {
+          expect(await tx.highWaterMark('chats')).toBe(T0 + 5_000)
+          await put(tx, 'chats', 'top', { position: T0 + 2_000 })
+          expect(await tx.highWaterMark('chats')).toBe(T0 + 2_000)
+          await put(tx, 'chats', 'low', { position: T0 + 3_000 })
+          expect(await tx.highWaterMark('chats')).toBe(T0 + 3_000)
+        })
+      })
+    })
+
     describe('accounts are isolated', () => {
       it('keeps items, state, events and positions of two accounts apart', async () => {
         const clock = new ManualClock(T0)

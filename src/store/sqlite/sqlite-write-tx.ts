@@ -92,6 +92,19 @@ export class SqliteWriteTx implements WriteTx {
     )
   }
 
+  getItems(stream: StreamName, keys: readonly string[]): Promise<Map<string, string>> {
+    // SQLite runs in-process: a loop over the indexed single-row read costs no round trips.
+    return this.run(() => {
+      const found = new Map<string, string>()
+      const statement = this.statements.getItem()
+      for (const key of keys) {
+        const body = statement.get(this.accountId, stream, key)
+        if (body !== undefined) found.set(key, body.toString('utf8'))
+      }
+      return found
+    })
+  }
+
   putItem(stream: StreamName, item: ItemWrite): Promise<void> {
     return this.run(() => {
       if (!Number.isSafeInteger(item.position) || item.position <= 0) {
@@ -111,6 +124,18 @@ export class SqliteWriteTx implements WriteTx {
     return this.run(() => this.statements.getState().get(this.accountId, kind, key))
   }
 
+  getStates(kind: string, keys: readonly string[]): Promise<Map<string, string>> {
+    return this.run(() => {
+      const found = new Map<string, string>()
+      const statement = this.statements.getState()
+      for (const key of keys) {
+        const value = statement.get(this.accountId, kind, key)
+        if (value !== undefined) found.set(key, value)
+      }
+      return found
+    })
+  }
+
   putState(kind: string, key: string, value: string): Promise<void> {
     return this.run(() => {
       this.statements.putState().run(this.accountId, kind, key, value)
@@ -127,6 +152,14 @@ export class SqliteWriteTx implements WriteTx {
     return this.run(
       () => this.statements.markEvent().run(this.accountId, eventId, this.position).changes === 1,
     )
+  }
+
+  markEvents(eventIds: readonly string[]): Promise<boolean[]> {
+    return this.run(() => {
+      const statement = this.statements.markEvent()
+      // In order, one statement per id: a repeated id finds its first occurrence already recorded.
+      return eventIds.map((id) => statement.run(this.accountId, id, this.position).changes === 1)
+    })
   }
 
   private run<T>(work: () => T): Promise<T> {
