@@ -180,35 +180,51 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
       : {}),
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
   }
-  for await (const page of client.pages(stream, pagesOptions)) {
-    const unchanged = page.items.length === 0 && state.cursor?.nextPage === page.nextPage
-    if (!unchanged) {
-      const next: StreamSyncState = {
-        stream,
-        cursor: page.cursor,
-        source,
-        items: state.items + page.items.length,
-        pages: state.pages + 1,
-        endTime: page.endTime ?? state.endTime,
-        updatedAt: new Date(now()).toISOString(),
+  const iterator = client.pages(stream, pagesOptions)[Symbol.asyncIterator]()
+  let pending = iterator.next()
+  try {
+    for (;;) {
+      const result = await pending
+      if (result.done) break
+      const page = result.value
+      // Fetch the next page while this one commits: the network and the destination overlap. The
+      // commit order is unchanged (page N is committed before page N + 1 is even looked at).
+      pending = iterator.next()
+      // If the commit fails, the prefetch's own failure (if any) must not go unhandled.
+      pending.catch(() => {})
+      const unchanged = page.items.length === 0 && state.cursor?.nextPage === page.nextPage
+      if (!unchanged) {
+        const next: StreamSyncState = {
+          stream,
+          cursor: page.cursor,
+          source,
+          items: state.items + page.items.length,
+          pages: state.pages + 1,
+          endTime: page.endTime ?? state.endTime,
+          updatedAt: new Date(now()).toISOString(),
+        }
+        await destination.commit(buildCommit(page, next, context.deletedMode))
+        state = next
+        items += page.items.length
+        pages++
       }
-      await destination.commit(buildCommit(page, next, context.deletedMode))
-      state = next
-      items += page.items.length
-      pages++
+      const elapsedSeconds = Math.max((now() - started) / 1000, 0.001)
+      options.onProgress?.({
+        type: 'page',
+        stream,
+        pageItems: page.items.length,
+        items,
+        pages,
+        totalItems: state.items,
+        itemsPerSecond: items / elapsedSeconds,
+        cursorTime: state.endTime === null ? null : formatIso(state.endTime),
+        caughtUp: page.caughtUp,
+      })
     }
-    const elapsedSeconds = Math.max((now() - started) / 1000, 0.001)
-    options.onProgress?.({
-      type: 'page',
-      stream,
-      pageItems: page.items.length,
-      items,
-      pages,
-      totalItems: state.items,
-      itemsPerSecond: items / elapsedSeconds,
-      cursorTime: state.endTime === null ? null : formatIso(state.endTime),
-      caughtUp: page.caughtUp,
-    })
+  } finally {
+    // Close the page generator. Not awaited: after a failed commit it may still be inside the
+    // prefetch (a request, a backoff wait), and the failure should be reported now.
+    iterator.return?.().catch(() => {})
   }
   options.onProgress?.({ type: 'stream-done', stream, items, pages })
   return { stream, items, pages, cursor: state.cursor }
