@@ -30,8 +30,15 @@ export interface PreparedItem {
   sortId: string
   /** The item's own time: its position when timestamps are preserved. */
   ownTime: Micros
-  /** The stored JSON text, given the position the item gets. */
-  render(position: Micros): string
+  /** What is stored, given the position the item gets. */
+  render(position: Micros): RenderedItem
+}
+
+/** An item as stored: its JSON and, on streams that keep one, its summary. */
+export interface RenderedItem {
+  body: string
+  /** The body without the attributes `StreamSpec.summaryOmits` names (see `ItemWrite.summary`). */
+  summary?: string
 }
 
 export interface StreamSpec {
@@ -40,6 +47,11 @@ export interface StreamSpec {
   unit: 'seconds' | 'microseconds'
   /** Whether `fields` resource expansion applies (chats, conversions). */
   expandable: boolean
+  /**
+   * The top-level attributes an item's stored summary leaves out; a projection naming none of
+   * them can be served from the summary. Undefined: the stream stores no summaries.
+   */
+  summaryOmits?: ReadonlySet<string>
   /** Validates one import object; throws a ZodError when it is not a valid item. */
   prepare(raw: unknown): PreparedItem
   /** Turns a `start_id` from a URL into the stored sort id; `undefined` when malformed. */
@@ -59,6 +71,29 @@ function isoToMicros(s: string): Micros {
 }
 
 const idString = z.string().min(1).max(200)
+
+/**
+ * What a chat's summary leaves out: the arrays that make up most of a chat's size (about 3.5 KB,
+ * of which the summary keeps roughly a third), and that few projections ask for.
+ */
+export const CHAT_SUMMARY_OMITS: ReadonlySet<string> = new Set([
+  'history',
+  'engagements',
+  'conversions',
+  'webpath',
+])
+
+/**
+ * A chat's summary: its JSON without the {@link CHAT_SUMMARY_OMITS} attributes, keys in the chat's
+ * own order. Pass the very object whose JSON is the stored body (after `update_timestamp` is set),
+ * so that projecting the summary gives exactly what projecting the body gives.
+ */
+export function chatSummary(chat: Readonly<Record<string, unknown>>): string {
+  // fromEntries, not assignment: a "__proto__" attribute stays an attribute, as in the body.
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(chat).filter(([key]) => !CHAT_SUMMARY_OMITS.has(key))),
+  )
+}
 
 const chatSchema = z.looseObject({
   id: idString,
@@ -131,12 +166,12 @@ function timestampedStream(
     expandable,
     prepare(raw) {
       const item = schema.parse(raw)
-      const text = JSON.stringify(item)
+      const rendered = { body: JSON.stringify(item) }
       return {
         key: item.id,
         sortId: item.id,
         ownTime: isoToMicros(item.timestamp),
-        render: () => text,
+        render: () => rendered,
       }
     },
     ...textIds(),
@@ -148,6 +183,7 @@ const SPECS: Record<StreamName, StreamSpec> = {
     name: 'chats',
     unit: 'seconds',
     expandable: true,
+    summaryOmits: CHAT_SUMMARY_OMITS,
     prepare(raw) {
       const chat = chatSchema.parse(raw)
       const ownTime = isoToMicros(chat.update_timestamp ?? chat.timestamp)
@@ -155,13 +191,15 @@ const SPECS: Record<StreamName, StreamSpec> = {
         key: chat.id,
         sortId: chat.id,
         ownTime,
-        // A chat's update_timestamp is its position: the moment of its last change here.
-        render: (position) =>
-          JSON.stringify({
+        render: (position) => {
+          // A chat's update_timestamp is its position: the moment of its last change here.
+          const stored = {
             ...chat,
             update_timestamp: formatIso(position),
             deleted: chat.deleted ?? false,
-          }),
+          }
+          return { body: JSON.stringify(stored), summary: chatSummary(stored) }
+        },
       }
     },
     ...textIds(),
@@ -175,14 +213,14 @@ const SPECS: Record<StreamName, StreamSpec> = {
     prepare(raw) {
       const span = agentTimelineSchema.parse(raw)
       const start = isoToMicros(span.start_time)
-      const text = JSON.stringify(span)
+      const rendered = { body: JSON.stringify(span) }
       return {
         // A span is identified by its agent and start (what Airbyte and our sync use as the key).
         key: timelineKey(span.agent_id, start),
         sortId: timelineSortId(span.agent_id),
         // The timeline is ordered and cursored by the END of each span.
         ownTime: start + secondsToMicros(span.duration),
-        render: () => text,
+        render: () => rendered,
       }
     },
     sortIdFromStartId: (startId) =>

@@ -1,15 +1,17 @@
 /**
  * Builds one export page. The hot path (`fields=chats(*)` and the always-whole streams) splices the
  * stored JSON bytes into the response without parsing a single row: one Buffer.concat per page.
- * Only a selective `fields` projection parses rows.
+ * Only a selective `fields` projection parses rows: each chat's small summary when the selection
+ * names none of the large attributes it leaves out (history, engagements, ...), else whole items.
  * @module
  */
 import type { ExportQuery } from '../domain/export-query.js'
+import type { FieldSelection } from '../domain/fields.js'
 import { projectItem } from '../domain/fields.js'
 import type { StreamSpec } from '../domain/streams.js'
 import type { Micros } from '../domain/time.js'
 import { formatMicrosAsDecimalSeconds } from '../domain/time.js'
-import type { Store, StoredRow } from '../store/store.js'
+import type { PageBody, Store, StoredRow } from '../store/store.js'
 import { buildNextPageUrl, encodeQueryValue } from './next-page-url.js'
 
 export interface ExportPageRequest {
@@ -39,8 +41,7 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
     afterPosition: query.startTime,
     afterSortId: query.startSortId,
     limit: query.limit,
-    // Id-only pages (chats and conversions without `fields`) need no JSON at all.
-    withBody: !(spec.expandable && query.fields.kind === 'id-only'),
+    body: pageBody(spec, query.fields),
     ...(request.maxPosition === undefined ? {} : { maxPosition: request.maxPosition }),
   })
 
@@ -68,6 +69,20 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
   pushItems(parts, rows, spec, query)
   parts.push(tail)
   return { body: Buffer.concat(parts), count: rows.length }
+}
+
+/** What of each item the page needs from the store. */
+function pageBody(spec: StreamSpec, selection: FieldSelection): PageBody {
+  if (!spec.expandable || selection.kind === 'all') return 'full'
+  // Id-only pages (chats and conversions without `fields`) need no JSON at all.
+  if (selection.kind === 'id-only') return 'none'
+  const omitted = spec.summaryOmits
+  if (omitted === undefined) return 'full'
+  // Only top-level names matter: the summary keeps every attribute it has whole.
+  for (const name of selection.attributes.keys()) if (omitted.has(name)) return 'full'
+  // The summary has the item's other attributes, in its order: projecting it gives the same
+  // bytes as projecting the whole item, at a third of the parsing.
+  return 'summary'
 }
 
 function pushItems(parts: Buffer[], rows: StoredRow[], spec: StreamSpec, query: ExportQuery) {

@@ -110,11 +110,12 @@ export async function importItems(
         ? item.ownTime
         : tx.position + (stream === 'agent_timeline' ? offset++ : 0)
       if (position > highest) highest = position
+      // The body, and on chats the summary that projections read instead.
       await tx.putItem(stream, {
         key: item.key,
         sortId: item.sortId,
         position,
-        body: item.render(position),
+        ...item.render(position),
       })
     }
     return { stream, imported: items.length, position: highest }

@@ -16,7 +16,7 @@ import type {
 } from '../domain/fold/index.js'
 import { FOLD_STATE, foldEvent } from '../domain/fold/index.js'
 import type { StreamName } from '../domain/streams.js'
-import { timelineKey, timelineSortId } from '../domain/streams.js'
+import { chatSummary, timelineKey, timelineSortId } from '../domain/streams.js'
 import { formatIso, parseIso } from '../domain/time.js'
 import type { Store, WriteTx } from '../store/store.js'
 
@@ -197,8 +197,15 @@ export async function applyEvents(
     for (const id of access.dirtyChats) {
       const chat = access.chats.get(id) as Record<string, unknown>
       // A chat's update_timestamp is its position: the moment of its last change here.
-      const body = JSON.stringify({ ...chat, update_timestamp: formatIso(position) })
-      await tx.putItem('chats', { key: id, sortId: id, position, body })
+      const stored = { ...chat, update_timestamp: formatIso(position) }
+      await tx.putItem('chats', {
+        key: id,
+        sortId: id,
+        position,
+        body: JSON.stringify(stored),
+        // From the same object: projections served from it match those of the body exactly.
+        summary: chatSummary(stored),
+      })
     }
     let spanOffset = 0
     for (const item of others) {

@@ -56,16 +56,34 @@ export interface PageQuery {
   limit: number
   /** Only items at or below this position (for --min-start-age); undefined = no bound. */
   maxPosition?: Micros
-  /** false: rows come with an empty body (id-only pages need just the cursor columns, which the
-   * page index covers, so the store never reads the JSON). Default true. */
-  withBody?: boolean
+  /** What each row's `body` holds (default `'full'`); see {@link PageBody}. */
+  body?: PageBody
 }
+
+/**
+ * What `readPage` puts in each row's `body`:
+ * - `'full'`: the item's JSON.
+ * - `'none'`: nothing (id-only pages need just the cursor columns, which the page index covers, so
+ *   the store never reads the JSON).
+ * - `'summary'`: the item's summary where one was stored ({@link ItemWrite.summary}), else its full
+ *   JSON (rows written without one, such as those stored before summaries existed). A projection
+ *   that names no attribute the summary leaves out gives the same result over either.
+ */
+export type PageBody = 'full' | 'none' | 'summary'
 
 export interface ItemWrite {
   key: string
   sortId: string
   position: Micros
   body: string
+  /**
+   * A smaller JSON text of the same item: its top-level attributes minus the large ones (a chat's
+   * history, engagements, conversions, webpath), in the body's order, with the body's values.
+   * Served instead of the body to projections that need none of the omitted attributes. Absent:
+   * the item has none, and such projections read the body. Replacing an item replaces (or
+   * removes) its summary too.
+   */
+  summary?: string | undefined
 }
 
 /** What a write transaction may do. Every method is scoped to the transaction's account. */

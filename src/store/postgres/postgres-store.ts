@@ -25,6 +25,7 @@ import type {
   Account,
   ItemWrite,
   NewToken,
+  PageBody,
   PageQuery,
   Role,
   Scope,
@@ -163,6 +164,20 @@ const SQL = {
            WHERE account_id = $1 AND stream = $2 AND position >= $3 AND position <= $4
            ORDER BY position, sort_id LIMIT $5`,
   },
+  summariesAfter: {
+    name: 'ce_summaries_after',
+    // The summary sits in the row itself, while the body is compressed out of line (TOAST):
+    // projections skip fetching and decompressing it. Rows without a summary serve their body.
+    text: `SELECT position, sort_id, COALESCE(summary, body) AS body FROM items
+           WHERE account_id = $1 AND stream = $2 AND (position, sort_id) > ($3, $4) AND position <= $5
+           ORDER BY position, sort_id LIMIT $6`,
+  },
+  summariesFrom: {
+    name: 'ce_summaries_from',
+    text: `SELECT position, sort_id, COALESCE(summary, body) AS body FROM items
+           WHERE account_id = $1 AND stream = $2 AND position >= $3 AND position <= $4
+           ORDER BY position, sort_id LIMIT $5`,
+  },
   highWaterMark: {
     name: 'ce_high_water_mark',
     text: 'SELECT COALESCE(max(position), 0) AS position FROM items WHERE account_id = $1 AND stream = $2',
@@ -180,12 +195,14 @@ const SQL = {
   // once per statement: ON CONFLICT DO UPDATE refuses to touch a row twice in one command).
   putItems: {
     name: 'ce_put_items',
-    text: `INSERT INTO items (account_id, stream, item_key, sort_id, position, body)
-           SELECT $1, stream, item_key, sort_id, position, body
-           FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
-             AS rows (stream, item_key, sort_id, position, body)
+    // A NULL summary replaces the old one too: a replaced item keeps nothing of the old version.
+    text: `INSERT INTO items (account_id, stream, item_key, sort_id, position, body, summary)
+           SELECT $1, stream, item_key, sort_id, position, body, summary
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
+             AS rows (stream, item_key, sort_id, position, body, summary)
            ON CONFLICT (account_id, stream, item_key) DO UPDATE
-           SET sort_id = EXCLUDED.sort_id, position = EXCLUDED.position, body = EXCLUDED.body`,
+           SET sort_id = EXCLUDED.sort_id, position = EXCLUDED.position, body = EXCLUDED.body,
+             summary = EXCLUDED.summary`,
   },
   getState: {
     name: 'ce_get_state',
@@ -229,6 +246,18 @@ const SQL = {
     text: "SELECT session_user AS session_name, current_user AS current_name, row_security_active('items') AS active",
   },
 } as const
+
+/** The page statements per {@link PageBody}: from a position (inclusive), or after a cursor. */
+const PAGE_STATEMENTS: Record<PageBody, { from: NamedStatement; after: NamedStatement }> = {
+  full: { from: SQL.pageFrom, after: SQL.pageAfter },
+  none: { from: SQL.keysFrom, after: SQL.keysAfter },
+  summary: { from: SQL.summariesFrom, after: SQL.summariesAfter },
+}
+
+interface NamedStatement {
+  readonly name: string
+  readonly text: string
+}
 
 interface AccountRow {
   id: number
@@ -492,7 +521,8 @@ class PostgresWriteTx implements WriteTx {
   private async flushItems(): Promise<void> {
     const pending = [...this.pendingItems.values()]
     this.pendingItems.clear()
-    for (const chunk of chunks(pending, (p) => p.item.body.length)) {
+    const size = (p: PendingItem) => p.item.body.length + (p.item.summary?.length ?? 0)
+    for (const chunk of chunks(pending, size)) {
       await this.run(SQL.putItems, [
         this.accountId,
         chunk.map((p) => p.stream),
@@ -500,6 +530,7 @@ class PostgresWriteTx implements WriteTx {
         chunk.map((p) => p.item.sortId),
         chunk.map((p) => p.item.position),
         chunk.map((p) => p.item.body),
+        chunk.map((p) => p.item.summary ?? null),
       ])
     }
   }
@@ -783,17 +814,17 @@ export class PostgresStore implements Store {
 
   async readPage(query: PageQuery): Promise<StoredRow[]> {
     const max = query.maxPosition ?? MAX_INT8
-    const bodies = query.withBody !== false
+    const statements = PAGE_STATEMENTS[query.body ?? 'full']
     return await this.inAccount(query.accountId, 'read', async (client) => {
       const result =
         query.afterSortId === null
           ? await client.query<[number, string, string]>({
-              ...(bodies ? SQL.pageFrom : SQL.keysFrom),
+              ...statements.from,
               values: [query.accountId, query.stream, query.afterPosition, max, query.limit],
               rowMode: 'array',
             })
           : await client.query<[number, string, string]>({
-              ...(bodies ? SQL.pageAfter : SQL.keysAfter),
+              ...statements.after,
               values: [
                 query.accountId,
                 query.stream,

@@ -78,6 +78,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'item summaries',
+    // NULL for rows written before (and items written without one): pages then read the body.
+    sql: `
+      -- summary: the item's small attributes as JSON (UTF-8 bytes), read by selective projections.
+      ALTER TABLE items ADD COLUMN summary BLOB;
+    `,
+  },
 ]
 
 /**

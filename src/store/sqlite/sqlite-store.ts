@@ -14,6 +14,7 @@ import type { Micros } from '../../domain/time.js'
 import type {
   Account,
   NewToken,
+  PageBody,
   PageQuery,
   Role,
   Scope,
@@ -68,18 +69,29 @@ const TOKEN_COLUMNS =
  * (account_id, stream), then a lower bound on (position, sort_id) and an upper bound on position.
  * The exclusive form uses a row-value comparison because SQLite turns that into one index range,
  * where the equivalent `position > ? OR (position = ? AND sort_id > ?)` may not. With no upper
- * bound the store passes Number.MAX_SAFE_INTEGER, so there are two statements, not four.
+ * bound the store passes Number.MAX_SAFE_INTEGER, so each kind of body has two statements, not
+ * four.
  */
-const PAGE_AFTER_CURSOR = `SELECT position, sort_id AS sortId, body FROM items
+const pageAfterCursorSql = (body: string) => `SELECT position, sort_id AS sortId, ${body} AS body
+  FROM items
   WHERE account_id = ? AND stream = ? AND (position, sort_id) > (?, ?) AND position <= ?
   ORDER BY position, sort_id LIMIT ?`
-const PAGE_FROM_POSITION = `SELECT position, sort_id AS sortId, body FROM items
+const pageFromPositionSql = (body: string) => `SELECT position, sort_id AS sortId, ${body} AS body
+  FROM items
   WHERE account_id = ? AND stream = ? AND position >= ? AND position <= ?
   ORDER BY position, sort_id LIMIT ?`
 
-/** The same scans without the body: answered from the index alone (id-only pages). */
-const KEYS_AFTER_CURSOR = PAGE_AFTER_CURSOR.replace(', body FROM', ", X'' AS body FROM")
-const KEYS_FROM_POSITION = PAGE_FROM_POSITION.replace(', body FROM', ", X'' AS body FROM")
+/** The `body` column of a page, per {@link PageBody}. */
+const BODY_COLUMN: Record<PageBody, string> = {
+  full: 'body',
+  // No JSON at all: the scan is answered from the index alone (id-only pages).
+  none: "X''",
+  // Rows without a summary (written before summaries existed, or given none) serve their body.
+  summary: 'COALESCE(summary, body)',
+}
+
+type AfterCursorArgs = [number, string, number, string, number, number]
+type FromPositionArgs = [number, string, number, number, number]
 
 /**
  * Opens the SQLite store at `path` (run `migrate()` before use; `openStore` does).
@@ -119,10 +131,14 @@ class SqliteStore implements Store {
   private readonly txStatements
 
   // Read connection: everything read outside a write transaction.
-  private readonly pageAfterCursor
-  private readonly pageFromPosition
-  private readonly keysAfterCursor
-  private readonly keysFromPosition
+  private readonly pageAfterCursor: Record<
+    PageBody,
+    () => Database.Statement<AfterCursorArgs, StoredRow>
+  >
+  private readonly pageFromPosition: Record<
+    PageBody,
+    () => Database.Statement<FromPositionArgs, StoredRow>
+  >
   private readonly lastPosition_
   private readonly accountByName
   private readonly accountById
@@ -167,22 +183,13 @@ class SqliteStore implements Store {
     )
     this.txStatements = writeTxStatements(writer)
 
-    this.pageAfterCursor = lazyStatement<
-      [number, string, number, string, number, number],
-      StoredRow
-    >(reader, PAGE_AFTER_CURSOR)
-    this.pageFromPosition = lazyStatement<[number, string, number, number, number], StoredRow>(
-      reader,
-      PAGE_FROM_POSITION,
-    )
-    this.keysAfterCursor = lazyStatement<
-      [number, string, number, string, number, number],
-      StoredRow
-    >(reader, KEYS_AFTER_CURSOR)
-    this.keysFromPosition = lazyStatement<[number, string, number, number, number], StoredRow>(
-      reader,
-      KEYS_FROM_POSITION,
-    )
+    const pages = <P extends unknown[]>(sql: (body: string) => string) => ({
+      full: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.full)),
+      none: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.none)),
+      summary: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.summary)),
+    })
+    this.pageAfterCursor = pages<AfterCursorArgs>(pageAfterCursorSql)
+    this.pageFromPosition = pages<FromPositionArgs>(pageFromPositionSql)
     this.lastPosition_ = lazyStatement<[number], number>(
       reader,
       'SELECT last_position FROM account_clock WHERE account_id = ?',
@@ -301,16 +308,10 @@ class SqliteStore implements Store {
         throw new RangeError(`A page limit must be a positive integer (got ${limit}).`)
       }
       const maxPosition = query.maxPosition ?? Number.MAX_SAFE_INTEGER
-      const bodies = query.withBody !== false
+      const body = query.body ?? 'full'
       return afterSortId === null
-        ? (bodies ? this.pageFromPosition : this.keysFromPosition)().all(
-            accountId,
-            stream,
-            afterPosition,
-            maxPosition,
-            limit,
-          )
-        : (bodies ? this.pageAfterCursor : this.keysAfterCursor)().all(
+        ? this.pageFromPosition[body]().all(accountId, stream, afterPosition, maxPosition, limit)
+        : this.pageAfterCursor[body]().all(
             accountId,
             stream,
             afterPosition,

@@ -24,13 +24,14 @@ export function writeTxStatements(db: Database.Database) {
       'SELECT body FROM items WHERE account_id = ? AND stream = ? AND item_key = ?',
       { pluck: true },
     ),
-    // Every column is replaced: a replaced item keeps nothing of the old one.
-    putItem: lazyStatement<[number, string, string, string, number, Buffer]>(
+    // Every column is replaced: a replaced item keeps nothing of the old one (not its summary).
+    putItem: lazyStatement<[number, string, string, string, number, Buffer, Buffer | null]>(
       db,
-      `INSERT INTO items (account_id, stream, item_key, sort_id, position, body)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (account_id, stream, item_key, sort_id, position, body, summary)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id, stream, item_key) DO UPDATE SET
-         sort_id = excluded.sort_id, position = excluded.position, body = excluded.body`,
+         sort_id = excluded.sort_id, position = excluded.position, body = excluded.body,
+         summary = excluded.summary`,
     ),
     getState: lazyStatement<[number, string, string], string>(
       db,
@@ -113,9 +114,10 @@ export class SqliteWriteTx implements WriteTx {
         )
       }
       const body = Buffer.from(item.body, 'utf8')
+      const summary = item.summary === undefined ? null : Buffer.from(item.summary, 'utf8')
       this.statements
         .putItem()
-        .run(this.accountId, stream, item.key, item.sortId, item.position, body)
+        .run(this.accountId, stream, item.key, item.sortId, item.position, body, summary)
       this.highestItemPosition = Math.max(this.highestItemPosition ?? 0, item.position)
     })
   }
