@@ -5,6 +5,7 @@
  * batch changes nothing.
  * @module
  */
+import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import type { IngestEvent } from '../domain/events.js'
 import { ingestEventSchema } from '../domain/events.js'
@@ -37,13 +38,35 @@ export interface EventProblem {
   message: string
 }
 
+/**
+ * How far ahead of the server's clock an event's timestamp may be. Generous enough for clock skew
+ * and an accelerated simulation winding down; small enough to catch local time sent as UTC.
+ */
+export const MAX_FUTURE_MICROS = 15 * 60_000_000
+
+export interface EventTimeLimits {
+  /** The server's time; without it timestamps are not checked against the clock. */
+  now?: number
+  maxFutureMicros?: number
+}
+
 /** Validates a batch; throws INVALID_EVENT listing every invalid event by index. */
-export function validateEvents(raw: unknown[]): IngestEvent[] {
+export function validateEvents(raw: unknown[], limits: EventTimeLimits = {}): IngestEvent[] {
   const events: IngestEvent[] = []
   const problems: EventProblem[] = []
+  const latest = limits.now === undefined ? Infinity : limits.now + (limits.maxFutureMicros ?? 0)
   raw.forEach((item, index) => {
     const parsed = ingestEventSchema.safeParse(item)
-    if (parsed.success) {
+    if (parsed.success && (parseIso(parsed.data.timestamp) ?? 0) > latest) {
+      // A sender whose clock runs ahead (often local time sent as UTC) would stamp data later than
+      // anything committed after it; clients that resume from an item's own time would skip items.
+      problems.push({
+        index,
+        id: parsed.data.id,
+        code: 'timestamp_in_future',
+        message: `timestamp ${parsed.data.timestamp} is more than ${Math.round((limits.maxFutureMicros ?? 0) / 60e6)} minutes in the future: check the sender's clock and that it sends UTC`,
+      })
+    } else if (parsed.success) {
       events.push(parsed.data)
     } else {
       const id =
@@ -145,9 +168,9 @@ class TxFoldState implements FoldStateAccess {
 }
 
 /** Returns the ingest function the HTTP route and the demo use. */
-export function ingestService(store: Store) {
+export function ingestService(store: Store, clock?: Clock, maxFutureMicros = MAX_FUTURE_MICROS) {
   return async function ingestEvents(accountId: number, raw: unknown[]): Promise<IngestResult> {
-    const events = validateEvents(raw)
+    const events = validateEvents(raw, clock ? { now: clock.now(), maxFutureMicros } : {})
     return applyEvents(store, accountId, events)
   }
 }

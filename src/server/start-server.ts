@@ -47,7 +47,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
   const metrics = createMetrics()
-  const ingest = ingestService(store)
+  const ingest = ingestService(store, deps.clock)
   const app = createApp({
     store,
     clock: deps.clock,

@@ -234,3 +234,29 @@ describe('ingest: timeline spans of one batch', () => {
     }
   })
 })
+
+describe('ingest: event clocks', () => {
+  it('refuses events stamped well in the future, naming them, and applies nothing', async () => {
+    const h = await startHarness()
+    try {
+      const a = await h.account('clocks')
+      const soon = new Date(Date.now() + 5 * 60_000).toISOString()
+      const later = new Date(Date.now() + 2 * 3_600_000).toISOString()
+      const batch = [
+        { id: 'k-1', type: 'agent.status_changed', timestamp: soon, agent_id: 7, status: 'online' },
+        { id: 'k-2', type: 'agent.status_changed', timestamp: later, agent_id: 7, status: 'away' },
+      ]
+      const res = await post(h, a.readWrite, JSON.stringify(batch))
+      expect(res.status).toBe(400)
+      const body = await res.json()
+      expect(body.details).toEqual([
+        expect.objectContaining({ index: 1, id: 'k-2', code: 'timestamp_in_future' }),
+      ])
+      expect(body.description).toMatch(/future/)
+      // A few minutes of skew is fine.
+      expect((await post(h, a.readWrite, JSON.stringify(batch.slice(0, 1)))).status).toBe(200)
+    } finally {
+      await h.close()
+    }
+  })
+})
