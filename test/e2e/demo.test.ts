@@ -21,7 +21,7 @@ describe('serve --demo', () => {
       '--port',
       '0',
       '--speed',
-      '600',
+      '3600',
       '--log-level',
       'warn',
     ])
@@ -40,7 +40,7 @@ describe('serve --demo', () => {
         expect(chat.update_timestamp).toMatch(/Z$/)
         expect(['chat', 'offline_msg']).toContain(chat.type)
       }
-      // Catch up, then poll: simulated activity (600x real time) brings new changes.
+      // Catch up, then poll: simulated activity (an hour per second, so whatever the hour of day business hours come soon) brings new changes.
       let next = `${new URL(url!).origin}/api/v2/chat/incremental/chats?limit=1000`
       for (let i = 0; i < 100; i++) {
         const p = await (await fetch(next, { headers: auth })).json()
