@@ -48,6 +48,13 @@ export interface StreamSpec {
   /** Whether `fields` resource expansion applies (chats, conversions). */
   expandable: boolean
   /**
+   * Whether each item written in one transaction needs a position of its own. True where the sort
+   * id alone is not unique (agent_timeline: one agent can close several spans in a transaction);
+   * writers then use `P`, `P + 1`, … and the store raises the clock over them, so
+   * (position, sort id) stays a unique cursor point.
+   */
+  positionPerItem: boolean
+  /**
    * The top-level attributes an item's stored summary leaves out; a projection naming none of
    * them can be served from the summary. Undefined: the stream stores no summaries.
    */
@@ -93,6 +100,19 @@ export function chatSummary(chat: Readonly<Record<string, unknown>>): string {
   return JSON.stringify(
     Object.fromEntries(Object.entries(chat).filter(([key]) => !CHAT_SUMMARY_OMITS.has(key))),
   )
+}
+
+/**
+ * A chat as stored at `position`: its `update_timestamp` is that position (the moment of its last
+ * change here), and its summary comes from the same object, so projections served from either
+ * match exactly. Imports and live ingest both store chats through this.
+ */
+export function renderChat(
+  chat: Readonly<Record<string, unknown>>,
+  position: Micros,
+): { body: string; summary: string } {
+  const stored = { ...chat, update_timestamp: formatIso(position), deleted: chat.deleted ?? false }
+  return { body: JSON.stringify(stored), summary: chatSummary(stored) }
 }
 
 const chatSchema = z.looseObject({
@@ -164,6 +184,7 @@ function timestampedStream(
     name,
     unit: 'seconds',
     expandable,
+    positionPerItem: false,
     prepare(raw) {
       const item = schema.parse(raw)
       const rendered = { body: JSON.stringify(item) }
@@ -183,6 +204,7 @@ const SPECS: Record<StreamName, StreamSpec> = {
     name: 'chats',
     unit: 'seconds',
     expandable: true,
+    positionPerItem: false,
     summaryOmits: CHAT_SUMMARY_OMITS,
     prepare(raw) {
       const chat = chatSchema.parse(raw)
@@ -191,15 +213,7 @@ const SPECS: Record<StreamName, StreamSpec> = {
         key: chat.id,
         sortId: chat.id,
         ownTime,
-        render: (position) => {
-          // A chat's update_timestamp is its position: the moment of its last change here.
-          const stored = {
-            ...chat,
-            update_timestamp: formatIso(position),
-            deleted: chat.deleted ?? false,
-          }
-          return { body: JSON.stringify(stored), summary: chatSummary(stored) }
-        },
+        render: (position) => renderChat(chat, position),
       }
     },
     ...textIds(),
@@ -210,6 +224,7 @@ const SPECS: Record<StreamName, StreamSpec> = {
     name: 'agent_timeline',
     unit: 'microseconds',
     expandable: false,
+    positionPerItem: true,
     prepare(raw) {
       const span = agentTimelineSchema.parse(raw)
       const start = isoToMicros(span.start_time)

@@ -12,7 +12,7 @@ import type { StreamSpec } from '../domain/streams.js'
 import type { Micros } from '../domain/time.js'
 import { formatMicrosAsDecimalSeconds } from '../domain/time.js'
 import type { PageBody, Store, StoredRow } from '../store/store.js'
-import { buildNextPageUrl, encodeQueryValue } from './next-page-url.js'
+import { buildNextPageUrl } from './next-page-url.js'
 
 export interface ExportPageRequest {
   store: Store
@@ -55,7 +55,7 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
   const nextPage = buildNextPageUrl({
     requestUrl: request.requestUrl,
     publicUrl: request.publicUrl,
-    encodedFields: query.fieldsRaw === null ? null : encodeQueryValue(query.fieldsRaw),
+    fields: query.fieldsRaw,
     limit: query.limitRaw === null ? null : query.limit,
     startTime: endTime,
     startId: endId,

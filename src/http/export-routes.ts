@@ -41,12 +41,17 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     const stopTimer = options.metrics?.exportSeconds.startTimer({ stream: name })
     const url = new URL(c.req.url)
     const now = options.clock.now()
-    const lastPosition = await options.store.lastPosition(token.accountId)
-    const query = parseExportQuery(spec, url.searchParams, {
-      now,
-      lastPosition,
-      minStartAgeMicros: minAge,
-    })
+    const parse = (lastPosition: number) =>
+      parseExportQuery(spec, url.searchParams, { now, lastPosition, minStartAgeMicros: minAge })
+    let query
+    try {
+      query = parse(now)
+    } catch (err) {
+      // Only a start_time ahead of the clock needs the account's last position (a cursor this
+      // server issued may be a few microseconds ahead of it): one store read, not one per page.
+      if (!(err instanceof AppError && err.code === 'START_TIME_IN_FUTURE')) throw err
+      query = parse(await options.store.lastPosition(token.accountId))
+    }
     const page = await buildExportPage({
       store: options.store,
       accountId: token.accountId,

@@ -101,14 +101,12 @@ export async function importItems(
       highest = 0
     }
     if (options.preserveTimestamps) rejectTies(stream, items)
+    const perItem = streamSpec(stream).positionPerItem
     let offset = 0
     for (const { item } of items) {
-      // Timeline spans are cursored by (position, agent id), and one transaction can hold several
-      // spans of one agent: each gets its own microsecond so the cursor stays unique. The store
-      // raises the account clock over them, so later writes still come after.
       const position = options.preserveTimestamps
         ? item.ownTime
-        : tx.position + (stream === 'agent_timeline' ? offset++ : 0)
+        : tx.position + (perItem ? offset++ : 0)
       if (position > highest) highest = position
       // The body, and on chats the summary that projections read instead.
       await tx.putItem(stream, {

@@ -17,7 +17,7 @@ import type {
 } from '../domain/fold/index.js'
 import { FOLD_STATE, foldEvent } from '../domain/fold/index.js'
 import type { StreamName } from '../domain/streams.js'
-import { chatSummary, timelineKey, timelineSortId } from '../domain/streams.js'
+import { renderChat, streamSpec, timelineKey, timelineSortId } from '../domain/streams.js'
 import { formatIso, parseIso } from '../domain/time.js'
 import type { Store, WriteTx } from '../store/store.js'
 
@@ -219,25 +219,14 @@ export async function applyEvents(
     const position = tx.position
     for (const id of access.dirtyChats) {
       const chat = access.chats.get(id) as Record<string, unknown>
-      // A chat's update_timestamp is its position: the moment of its last change here.
-      const stored = { ...chat, update_timestamp: formatIso(position) }
-      await tx.putItem('chats', {
-        key: id,
-        sortId: id,
-        position,
-        body: JSON.stringify(stored),
-        // From the same object: projections served from it match those of the body exactly.
-        summary: chatSummary(stored),
-      })
+      await tx.putItem('chats', { key: id, sortId: id, position, ...renderChat(chat, position) })
     }
-    let spanOffset = 0
+    let offset = 0
     for (const item of others) {
-      // Several spans of one agent can close in one batch: each gets its own microsecond so that
-      // (position, agent id) stays a unique cursor point (the store raises the clock over them).
       await tx.putItem(item.stream, {
         key: item.key,
         sortId: item.sortId,
-        position: item.stream === 'agent_timeline' ? position + spanOffset++ : position,
+        position: streamSpec(item.stream).positionPerItem ? position + offset++ : position,
         body: item.body,
       })
     }

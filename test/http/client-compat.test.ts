@@ -58,7 +58,7 @@ describe('real client request patterns', () => {
     expect(timeline.count).toBe(4)
   })
 
-  it('Airbyte 0.1.x: start_time=end_time without start_id while count == limit (at most boundary repeats)', async () => {
+  it('Airbyte 0.1.x: start_time=end_time without start_id while count == limit loses nothing and ends', async () => {
     const seen: string[] = []
     let startTime: string | number = 0
     for (let i = 0; i < 20; i++) {

@@ -268,3 +268,31 @@ describe('agent_timeline cursor', () => {
     expect((await res.json()).details[0].line).toBe(2)
   })
 })
+
+describe('cursors ahead of the clock', () => {
+  it('a next_page a few microseconds ahead of the wall clock stays valid; beyond it is a 400', async () => {
+    const { ManualClock } = await import('../../src/domain/clock.js')
+    const now = Date.UTC(2026, 0, 1) * 1000
+    const h = await startHarness({ clock: new ManualClock(now) })
+    try {
+      const a = await h.account('ahead')
+      // The clock does not move: the second write gets last + 1, one microsecond ahead of it.
+      await h.importLines(a.readWrite, 'chats', [chat('2611.1.x', '2020-01-01T00:00:00Z')])
+      await h.importLines(a.readWrite, 'chats', [chat('2611.1.y', '2020-01-01T00:00:00Z')])
+      const page = await h.getJson('/api/v2/chat/incremental/chats', a.owner)
+      expect(page.end_time).toBe((now + 1) / 1e6)
+      const next = await h.get(
+        new URL(page.next_page).pathname + new URL(page.next_page).search,
+        a.owner,
+      )
+      expect(next.status).toBe(200)
+      const beyond = await h.get(
+        `/api/v2/chat/incremental/chats?start_time=${(now + 2) / 1e6}`,
+        a.owner,
+      )
+      expect(beyond.status).toBe(400)
+    } finally {
+      await h.close()
+    }
+  })
+})

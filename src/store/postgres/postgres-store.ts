@@ -27,13 +27,13 @@ import type {
   NewToken,
   PageBody,
   PageQuery,
-  Role,
-  Scope,
   Store,
   StoredRow,
   TokenRecord,
   WriteTx,
 } from '../store.js'
+import type { AccountRow, TokenRow } from '../rows.js'
+import { toAccount, toToken } from '../rows.js'
 import { runMigrations } from './postgres-migrations.js'
 import { DEFAULT_APP_ROLE, assertRoleName, connectionSetupSql, sqlState } from './postgres-roles.js'
 
@@ -257,44 +257,6 @@ const PAGE_STATEMENTS: Record<PageBody, { from: NamedStatement; after: NamedStat
 interface NamedStatement {
   readonly name: string
   readonly text: string
-}
-
-interface AccountRow {
-  id: number
-  name: string
-  created_at: number
-}
-
-interface TokenRow {
-  id: number
-  account_id: number
-  prefix: string
-  hash: Buffer
-  role: Role
-  scopes: Scope[]
-  label: string | null
-  created_at: number
-  expires_at: number | null
-  revoked_at: number | null
-}
-
-function toAccount(row: AccountRow): Account {
-  return { id: row.id, name: row.name, createdAt: row.created_at }
-}
-
-function toToken(row: TokenRow): TokenRecord {
-  return {
-    id: row.id,
-    accountId: row.account_id,
-    prefix: row.prefix,
-    hash: row.hash,
-    role: row.role,
-    scopes: row.scopes,
-    label: row.label,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  }
 }
 
 /** Errors that mean "the database cannot serve now", not "this request is wrong". */

@@ -17,12 +17,13 @@ import type {
   PageBody,
   PageQuery,
   Role,
-  Scope,
   Store,
   StoredRow,
   TokenRecord,
   WriteTx,
 } from '../store.js'
+import type { AccountRow, TokenRow } from '../rows.js'
+import { toAccount, toToken } from '../rows.js'
 import { asPromise } from './as-promise.js'
 import { AsyncMutex } from './async-mutex.js'
 import {
@@ -39,25 +40,6 @@ export interface SqliteStoreOptions {
   path: string
   /** Source of positions and creation times. */
   clock: Clock
-}
-
-interface AccountRow {
-  id: number
-  name: string
-  created_at: number
-}
-
-interface TokenRow {
-  id: number
-  account_id: number
-  prefix: string
-  hash: Buffer
-  role: Role
-  scopes: string
-  label: string | null
-  created_at: number
-  expires_at: number | null
-  revoked_at: number | null
 }
 
 const ACCOUNT_COLUMNS = 'id, name, created_at'
@@ -391,23 +373,4 @@ function isUniqueViolation(error: unknown): boolean {
 
 function optional<R, T>(row: R | undefined, map: (row: R) => T): T | undefined {
   return row === undefined ? undefined : map(row)
-}
-
-function toAccount(row: AccountRow): Account {
-  return { id: row.id, name: row.name, createdAt: row.created_at }
-}
-
-function toToken(row: TokenRow): TokenRecord {
-  return {
-    id: row.id,
-    accountId: row.account_id,
-    prefix: row.prefix,
-    hash: row.hash,
-    role: row.role,
-    scopes: row.scopes.split(' ').filter((s) => s !== '') as Scope[],
-    label: row.label,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  }
 }
