@@ -30,7 +30,8 @@ beforeAll(async () => {
       maxBuffer: 64 * 1024 * 1024,
     },
   )
-  const [{ filename }] = JSON.parse(packed.stdout) as Array<{ filename: string }>
+  const filename = (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]?.filename
+  if (filename === undefined) throw new Error(`npm pack printed no file name: ${packed.stdout}`)
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version: string }>
   }
