@@ -187,6 +187,27 @@ describe('chat-export sync', () => {
       expect(actual, stream).toEqual(expected)
     }
   })
+  it('a requested stop of --follow is a clean exit, not an error', async () => {
+    seedSource(server)
+    const controller = new AbortController()
+    controller.abort()
+    const stopped = await cli(
+      [
+        'sync',
+        '--from',
+        server.origin,
+        '--to',
+        `jsonl:${join(dir, 'follow')}`,
+        '--token',
+        'cli-secret-token',
+        '--follow',
+      ],
+      { signal: controller.signal },
+    )
+    expect(stopped.code).toBe(EXIT_CODES.OK)
+    expect(stopped.stderr).toMatch(/stopped; the next sync resumes/)
+    expect(stopped.stderr).not.toMatch(/error/)
+  })
 })
 
 describe('chat-export sync state', () => {
