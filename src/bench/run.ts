@@ -41,6 +41,7 @@ const dir = mkdtempSync(join(tmpdir(), 'chat-export-bench-'))
 const exportRows: Row[] = []
 const ingestRows: Row[] = []
 const syncRows: Row[] = []
+let syncColumns: string[] = []
 
 const { urls, stop } = await benchStoreUrls(
   only.some((s) => s === 'export' || s === 'ingest') ? values.stores.split(',') : [],
@@ -105,7 +106,8 @@ try {
 if (only.includes('sync')) {
   // After the store benchmarks: it starts its own server and PostgreSQL.
   log(`\n== sync ==`)
-  const { runSyncBench } = await import('./sync-bench.js')
+  const { runSyncBench, SYNC_BENCH_COLUMNS } = await import('./sync-bench.js')
+  syncColumns = SYNC_BENCH_COLUMNS
   syncRows.push(...(await runSyncBench({ log, chats: syncChats })))
 }
 
@@ -143,7 +145,5 @@ if (syncRows.length > 0) {
   process.stdout.write(
     `\n### Sync, full sync of the chats stream (${syncChats} chats, ${machine})\n\n`,
   )
-  process.stdout.write(
-    markdownTable(['destination', 'items', 'seconds', 'items/s'], syncRows) + '\n',
-  )
+  process.stdout.write(markdownTable(syncColumns, syncRows) + '\n')
 }

@@ -16,7 +16,7 @@ import { importItems } from '../ingest/import-items.js'
 import { openStore } from '../store/open-store.js'
 import { runSync } from '../sync/index.js'
 import { syntheticChats } from './bench-data.js'
-import { spawnServer } from './bench-server.js'
+import { cpuSeconds, spawnServer } from './bench-server.js'
 import type { Row } from './export-bench.js'
 
 export interface SyncBenchOptions {
@@ -26,6 +26,17 @@ export interface SyncBenchOptions {
   /** Destinations to time, among sqlite, jsonl and postgres (default all three). */
   destinations?: readonly string[]
 }
+
+/** The columns of the rows runSyncBench returns, in table order. */
+export const SYNC_BENCH_COLUMNS = [
+  'destination',
+  'items',
+  'seconds',
+  'items/s',
+  'client CPU ms/page',
+  'server CPU ms/page',
+  'client/server CPU',
+]
 
 /** Chats generated and imported per transaction: bounds memory whatever N is. */
 const CHUNK = 5000
@@ -72,6 +83,8 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
         cliProgress.Presets.shades_classic,
       )
       bar.start(chats, 0, { rate: 0 })
+      const serverCpu0 = await cpuSeconds(server.pid)
+      const clientCpu0 = process.cpuUsage()
       const t0 = performance.now()
       const result = await runSync({
         from,
@@ -85,10 +98,30 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
         },
       })
       const seconds = (performance.now() - t0) / 1000
+      const clientCpu = process.cpuUsage(clientCpu0)
+      const serverCpu1 = await cpuSeconds(server.pid)
       bar.stop()
       const items = result.streams.reduce((n, s) => n + s.items, 0)
+      const pages = Math.max(
+        1,
+        result.streams.reduce((n, s) => n + s.pages, 0),
+      )
       if (items !== chats) log(`  warning: synced ${items} items, expected ${chats}`)
-      rows.push({ destination: name, items, seconds, 'items/s': Math.round(items / seconds) })
+      // This process's CPU (fetch, parse, destination driver); PostgreSQL's own work is not in it.
+      const clientMs = (clientCpu.user + clientCpu.system) / 1000 / pages
+      const serverMs =
+        serverCpu0 === undefined || serverCpu1 === undefined
+          ? undefined
+          : ((serverCpu1 - serverCpu0) * 1000) / pages
+      rows.push({
+        destination: name,
+        items,
+        seconds,
+        'items/s': Math.round(items / seconds),
+        'client CPU ms/page': clientMs,
+        'server CPU ms/page': serverMs ?? '-',
+        'client/server CPU': serverMs === undefined || serverMs === 0 ? '-' : clientMs / serverMs,
+      })
       log(`sync → ${name}: ${items} chats in ${seconds.toFixed(1)} s`)
     }
   } finally {
