@@ -27,7 +27,7 @@ import {
   isRetryableStatus,
   redactUrl,
 } from './errors.js'
-import type { ExportCursor, ExportItem, ExportPage } from './export-page.js'
+import type { ExportCursor, ExportItem, ExportPage, ParsePageOptions } from './export-page.js'
 import type { PageItem } from './items.js'
 import { isHttpUrl, parseExportCursor, parsePageBody } from './export-page.js'
 import type { ExportStream } from './export-streams.js'
@@ -103,6 +103,13 @@ export interface PagesOptions {
   follow?: boolean
   /** Wait between polls once caught up (follow only; default 30 s). */
   intervalMs?: number
+  /**
+   * Hand out each item's JSON text as the server sent it (`page.rawItems`), found without parsing
+   * it; `page.items` is then parsed only when read. For code that stores items as JSON.
+   */
+  rawItems?: boolean
+  /** With `rawItems`: top-level attributes whose raw text each raw item carries (default `id`). */
+  rawAttributes?: readonly string[]
 }
 
 const DEFAULT_LIMIT = 1000
@@ -219,6 +226,8 @@ export class ExportClient {
       backoff: this.backoff,
       random: this.random,
     }
+    const parseOptions: ParsePageOptions =
+      options.rawItems === true ? { rawAttributes: options.rawAttributes ?? ['id'] } : {}
     const { signal, dispose } = anySignal([this.signal, options.signal])
     let state: PagerState = transition({ kind: 'idle', url: startUrl }, { type: 'start' }, config)
     try {
@@ -228,7 +237,13 @@ export class ExportClient {
             // `start` always leaves idle; reaching this is a bug in the table.
             throw new Error('pager left in idle state')
           case 'fetching': {
-            const outcome = await this.fetchPage(stream, state.url, state.retry, signal)
+            const outcome = await this.fetchPage(
+              stream,
+              state.url,
+              state.retry,
+              signal,
+              parseOptions,
+            )
             if (outcome.type === 'page') {
               state = transition(
                 state,
@@ -326,6 +341,7 @@ export class ExportClient {
     url: string,
     retry: number,
     signal: AbortSignal,
+    parseOptions: ParsePageOptions,
   ): Promise<{ type: 'page'; page: ExportPage } | Exclude<PagerEvent, { type: 'page' }>> {
     const redacted = redactUrl(url)
     const attempts = retry + 1
@@ -361,7 +377,7 @@ export class ExportClient {
       if (response.status >= 200 && response.status < 300) {
         let page: ExportPage
         try {
-          page = parsePageBody(stream, body, limitOf(url), redacted)
+          page = parsePageBody(stream, body, limitOf(url), redacted, parseOptions)
         } catch (cause) {
           if (cause instanceof SyntaxError)
             return networkFailure('The body is not complete JSON from', cause)

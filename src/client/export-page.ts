@@ -8,6 +8,8 @@ import { ExportProtocolError, InvalidCursorError } from './errors.js'
 import type { ExportStream } from './export-streams.js'
 import { STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
 import { topLevelRawNumber } from './raw-json-number.js'
+import type { RawItem } from './raw-items.js'
+import { scanRawItems } from './raw-items.js'
 
 /**
  * Where to resume a stream: plain JSON, safe to store anywhere (it holds no credentials; the token
@@ -41,6 +43,20 @@ export interface ExportPage<T = ExportItem> {
   cursor: ExportCursor
   /** `count < limit`: the export has nothing more right now; `nextPage` is the polling URL. */
   caughtUp: boolean
+  /**
+   * With the `rawItems` option: each item's JSON text as the server sent it, in page order. `items`
+   * is then parsed from these only when first read.
+   */
+  rawItems?: RawItem[]
+}
+
+/** How `parsePageBody` should hand out the items. */
+export interface ParsePageOptions {
+  /**
+   * Keep each item's raw JSON text (and the raw text of these top-level attributes) and parse
+   * `items` only on demand. Undefined: parse every item at once.
+   */
+  rawAttributes?: readonly string[]
 }
 
 /**
@@ -85,45 +101,114 @@ export function isHttpUrl(text: string): boolean {
  * The page a 200 body describes. Throws SyntaxError when the body is not JSON (typically a
  * connection cut mid-body: the caller retries) and ExportProtocolError when it is JSON but not an
  * export page (the caller does not retry).
+ *
+ * A chat-export server writes `{"<stream>":[items…],"count":…,"end_id":…,"end_time":…,
+ * "next_page":…}`. That shape is read from the tail first: only the small object after the items
+ * is parsed, and with `rawAttributes` the items are found by the scanner in raw-items.ts instead
+ * of being parsed. Any other shape (another server's key order, whitespace) is parsed whole.
  */
 export function parsePageBody(
   stream: ExportStream,
   body: string,
   limit: number,
   redactedUrl: string,
+  options: ParsePageOptions = {},
 ): ExportPage {
-  const data = JSON.parse(body) as unknown
   const fail = (what: string) =>
     new ExportProtocolError(
       `The response from ${redactedUrl} is not an export page: ${what}.`,
       redactedUrl,
     )
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    throw fail('not a JSON object')
-  const page = data as Record<string, unknown>
-  const items = page[stream]
-  if (!Array.isArray(items)) throw fail(`no "${stream}" array`)
+  const tail = pageTail(stream, body)
+  const raw =
+    tail !== undefined && options.rawAttributes !== undefined
+      ? scanRawItems(body, stream.length + 5, tail.itemsEnd, options.rawAttributes)
+      : undefined
+  let page: Record<string, unknown>
+  let items: ExportItem[] | undefined
+  let rawItems: RawItem[] | undefined = raw
+  if (raw !== undefined && tail !== undefined) {
+    page = tail.fields
+  } else {
+    const data = JSON.parse(body) as unknown
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw fail('not a JSON object')
+    page = data as Record<string, unknown>
+    const all = page[stream]
+    if (!Array.isArray(all)) throw fail(`no "${stream}" array`)
+    for (const item of all) {
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        throw fail('an item is not an object')
+    }
+    items = all as ExportItem[]
+    if (options.rawAttributes !== undefined)
+      rawItems = items.map((item) => rawOf(item, options.rawAttributes ?? []))
+  }
   const count = page.count
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
     throw fail('no integer "count"')
   const nextPage = page.next_page
   if (typeof nextPage !== 'string' || !isHttpUrl(nextPage))
     throw fail('no absolute "next_page" URL')
-  for (const item of items) {
-    if (typeof item !== 'object' || item === null || Array.isArray(item))
-      throw fail('an item is not an object')
-  }
   const endId = page.end_id
-  return {
+  const result: ExportPage = {
     stream,
-    items: items as ExportItem[],
+    items: items ?? [],
     count,
-    endTime: exactEndTime(stream, body, page.end_time),
+    endTime: exactEndTime(stream, tail?.text ?? body, page.end_time),
     endId: typeof endId === 'string' || typeof endId === 'number' ? String(endId) : null,
     nextPage,
     cursor: { stream, nextPage },
     caughtUp: count < limit,
   }
+  if (rawItems === undefined) return result
+  result.rawItems = rawItems
+  if (items === undefined) {
+    // Parsed only if someone reads them: a sync that stores the raw text never does.
+    const texts = rawItems
+    let parsed: ExportItem[] | undefined
+    Object.defineProperty(result, 'items', {
+      enumerable: true,
+      get: () => (parsed ??= texts.map((r) => JSON.parse(r.json) as ExportItem)),
+    })
+  }
+  return result
+}
+
+/**
+ * The object after the items of a page in the chat-export layout, parsed on its own, and where
+ * the items end. `undefined` for any other layout. The last `],"` of the body is where the items
+ * array ends: outside strings the tail holds only scalars, and inside a JSON string a quote is
+ * always escaped, so `],"` cannot occur there.
+ */
+function pageTail(
+  stream: ExportStream,
+  body: string,
+): { fields: Record<string, unknown>; text: string; itemsEnd: number } | undefined {
+  const head = `{"${stream}":[`
+  if (!body.startsWith(head)) return undefined
+  const close = body.lastIndexOf('],"')
+  if (close < head.length) return undefined
+  const text = `{${body.slice(close + 2)}`
+  let fields: unknown
+  try {
+    fields = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined
+  if (Object.hasOwn(fields, stream)) return undefined
+  return { fields: fields as Record<string, unknown>, text, itemsEnd: close }
+}
+
+/** The raw form of an item that had to be parsed (a page in another layout). */
+function rawOf(item: ExportItem, attributes: readonly string[]): RawItem {
+  const found: Record<string, string> = {}
+  for (const name of attributes) {
+    if (Object.hasOwn(item, name) && item[name] !== undefined)
+      found[name] = JSON.stringify(item[name])
+  }
+  return { json: JSON.stringify(item), attributes: found }
 }
 
 /** `end_time` in integer µs, from the raw digits when possible (see raw-json-number.ts). */

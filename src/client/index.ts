@@ -13,6 +13,8 @@ export type {
 } from './export-client.js'
 export type { ExportCursor, ExportItem, ExportPage } from './export-page.js'
 export { parseExportCursor } from './export-page.js'
+export type { RawItem } from './raw-items.js'
+export { scanRawItems } from './raw-items.js'
 export type {
   ExportedAgentEvent,
   ExportedAgentSpan,

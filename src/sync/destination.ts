@@ -4,7 +4,7 @@
  * either the whole page and its cursor or neither (docs/sync.md, "Crash safety").
  * @module
  */
-import type { ExportCursor, ExportItem, ExportStream } from '../client/index.js'
+import type { ExportCursor, ExportStream } from '../client/index.js'
 import { EXPORT_STREAMS } from '../client/index.js'
 import type { ItemKey } from './item-key.js'
 
@@ -28,7 +28,8 @@ export interface StreamSyncState {
 /** One page, ready to commit. Each key appears at most once across upserts and removals. */
 export interface PageCommit {
   stream: ExportStream
-  upserts: { key: ItemKey; item: ExportItem; deleted: boolean }[]
+  /** `json`: the item's JSON text (as the server sent it when it came through the raw path). */
+  upserts: { key: ItemKey; json: string; deleted: boolean }[]
   /** Keys to delete (deleted items in `remove` mode). */
   removals: ItemKey[]
   /** The state to record in the same transaction. */

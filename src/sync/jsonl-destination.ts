@@ -100,7 +100,7 @@ class JsonlDestination implements Destination {
     const current = this.recover(page.stream)
     try {
       const lines =
-        page.upserts.map(({ item }) => JSON.stringify(item)).join('\n') +
+        page.upserts.map(({ json }) => oneLine(json)).join('\n') +
         (page.upserts.length > 0 ? '\n' : '') +
         page.removals.map((key) => JSON.stringify(tombstone(key)) + '\n').join('')
       const bytes = Buffer.from(lines, 'utf8')
@@ -330,6 +330,15 @@ function readStateFile(dir: string, stream: ExportStream): StateFile | undefined
       { cause },
     )
   }
+}
+
+/**
+ * The item's JSON on one line. The raw text of a compact server is already; a line break can only
+ * be whitespace between tokens (inside a JSON string it is always escaped), so such an item is
+ * re-written compactly.
+ */
+function oneLine(json: string): string {
+  return json.includes('\n') || json.includes('\r') ? JSON.stringify(JSON.parse(json)) : json
 }
 
 /** What a deleted item's line holds in `remove` mode: its key and the flag, nothing personal. */

@@ -136,7 +136,7 @@ class PostgresDestination implements Destination {
     const table = page.stream // one of EXPORT_STREAMS: a fixed identifier, never user input
     if (page.upserts.length > 0) {
       const deleted = page.upserts.map((u) => u.deleted)
-      const data = page.upserts.map((u) => JSON.stringify(u.item))
+      const data = page.upserts.map((u) => u.json)
       if (table === 'agent_timeline') {
         const agentIds = page.upserts.map((u) => (u.key.kind === 'span' ? u.key.agentId : 0))
         const starts = page.upserts.map((u) => (u.key.kind === 'span' ? u.key.startTime : ''))

@@ -12,6 +12,11 @@ export type ProgressMode = 'bar' | 'lines' | 'quiet'
 
 export interface ProgressReporter {
   onEvent(event: SyncEvent): void
+  /**
+   * Prints a message of the caller's (e.g. "stopping after the current page") as a line of its
+   * own: above the bars on a terminal, so neither overwrites the other.
+   */
+  log(message: string): void
   /** Stops the bar (restoring the cursor) and prints nothing more. */
   stop(): void
 }
@@ -30,7 +35,7 @@ export interface ProgressReporterOptions {
 export function createProgressReporter(options: ProgressReporterOptions): ProgressReporter {
   switch (options.mode) {
     case 'quiet':
-      return { onEvent: () => {}, stop: () => {} }
+      return { onEvent: () => {}, log: () => {}, stop: () => {} }
     case 'lines':
       return lineReporter(options)
     case 'bar':
@@ -66,7 +71,7 @@ function lineReporter(options: ProgressReporterOptions): ProgressReporter {
           if (!becameCaughtUp && event.pageItems === 0) return
           lastLine.set(event.stream, now())
           write(
-            `${event.stream}: ${event.items} items in ${event.pages} pages (${rate(event.itemsPerSecond)}/s), ` +
+            `${event.stream}: ${event.items} items in ${event.pages} pages (${rate(event.recentItemsPerSecond)}/s), ` +
               `cursor ${event.cursorTime ?? '-'}${event.caughtUp ? ', caught up' : ''}`,
           )
           return
@@ -81,6 +86,9 @@ function lineReporter(options: ProgressReporterOptions): ProgressReporter {
           write(`${event.stream}: done, ${event.items} items in ${event.pages} pages`)
           return
       }
+    },
+    log(message) {
+      write(message)
     },
     stop() {},
   }
@@ -127,7 +135,7 @@ function barReporter(options: ProgressReporterOptions): ProgressReporter {
           bar.update(event.items, {
             status: event.caughtUp ? 'caught up' : 'syncing ',
             items: event.items,
-            rate: rate(event.itemsPerSecond),
+            rate: rate(event.recentItemsPerSecond),
             cursor: event.cursorTime ?? '-',
           })
           return
@@ -138,6 +146,12 @@ function barReporter(options: ProgressReporterOptions): ProgressReporter {
           bar.update({ status: 'done    ', items: event.items })
           return
       }
+    },
+    log(message) {
+      // MultiBar.log prints above the bars and redraws them; a bare write would be drawn over.
+      multibar.log(`${message}\n`)
+      // Drawn now, not at the next tick: the run may stop (and the bars with it) before that.
+      multibar.update()
     },
     stop() {
       multibar.stop()

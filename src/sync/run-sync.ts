@@ -12,6 +12,7 @@ import type {
   ExportPage,
   ExportStream,
   FetchLike,
+  RawItem,
   StartTime,
 } from '../client/index.js'
 import { EXPORT_STREAMS, ExportClient } from '../client/index.js'
@@ -179,7 +180,12 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
       ? { startTime: options.startTime }
       : {}),
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    // Items are stored as the server sent them: found in the page, never parsed and re-written.
+    rawItems: true,
+    rawAttributes: KEY_ATTRIBUTES,
   }
+  const window = new RateWindow(RATE_WINDOW_MS)
+  window.add(started, 0)
   const iterator = client.pages(stream, pagesOptions)[Symbol.asyncIterator]()
   let pending = iterator.next()
   try {
@@ -192,31 +198,35 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
       pending = iterator.next()
       // If the commit fails, the prefetch's own failure (if any) must not go unhandled.
       pending.catch(() => {})
-      const unchanged = page.items.length === 0 && state.cursor?.nextPage === page.nextPage
+      const pageItems = page.rawItems?.length ?? page.items.length
+      const unchanged = pageItems === 0 && state.cursor?.nextPage === page.nextPage
       if (!unchanged) {
         const next: StreamSyncState = {
           stream,
           cursor: page.cursor,
           source,
-          items: state.items + page.items.length,
+          items: state.items + pageItems,
           pages: state.pages + 1,
           endTime: page.endTime ?? state.endTime,
           updatedAt: new Date(now()).toISOString(),
         }
         await destination.commit(buildCommit(page, next, context.deletedMode))
         state = next
-        items += page.items.length
+        items += pageItems
         pages++
       }
-      const elapsedSeconds = Math.max((now() - started) / 1000, 0.001)
+      const at = now()
+      window.add(at, items)
+      const elapsedSeconds = Math.max((at - started) / 1000, 0.001)
       options.onProgress?.({
         type: 'page',
         stream,
-        pageItems: page.items.length,
+        pageItems,
         items,
         pages,
         totalItems: state.items,
         itemsPerSecond: items / elapsedSeconds,
+        recentItemsPerSecond: window.rate(at, items),
         cursorTime: state.endTime === null ? null : formatIso(state.endTime),
         caughtUp: page.caughtUp,
       })
@@ -230,20 +240,59 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
   return { stream, items, pages, cursor: state.cursor }
 }
 
+/** The top-level attributes an item is keyed by, read from its raw text (see item-key.ts). */
+const KEY_ATTRIBUTES = ['id', 'deleted', 'agent_id', 'start_time'] as const
+
+/** The span of the "recent" rate: long enough to smooth pages, short enough to show a change. */
+const RATE_WINDOW_MS = 30_000
+
+/**
+ * Items per second over the last `spanMs`: the rate a `--follow` run shows, where the whole-run
+ * average falls for ever once the stream has caught up.
+ */
+class RateWindow {
+  private readonly samples: { at: number; items: number }[] = []
+  constructor(private readonly spanMs: number) {}
+
+  add(at: number, items: number): void {
+    this.samples.push({ at, items })
+    // Keep one sample at or before the window's start, so the rate covers the whole window.
+    while (this.samples.length > 2 && (this.samples[1]?.at ?? at) <= at - this.spanMs)
+      this.samples.shift()
+  }
+
+  rate(at: number, items: number): number {
+    const first = this.samples[0]
+    if (first === undefined) return 0
+    const seconds = Math.max((at - Math.max(first.at, at - this.spanMs)) / 1000, 0.001)
+    return Math.max(0, items - first.items) / seconds
+  }
+}
+
 /**
  * The commit for one page. A key that appears twice on a page (not expected from a correct
- * server) keeps its last version, so the upsert batch never touches one row twice.
+ * server) keeps its last version, so the upsert batch never touches one row twice. Items are
+ * committed as the JSON text the server sent (`rawItems`), or re-written from `items` for a page
+ * that has none.
  */
 export function buildCommit(
   page: ExportPage,
   state: StreamSyncState,
   deletedMode: DeletedMode,
 ): PageCommit {
-  const latest = new Map<string, { key: ItemKey; item: ExportItem; deleted: boolean }>()
-  for (const item of page.items) {
-    const key = itemKey(page.stream, item)
+  const latest = new Map<string, { key: ItemKey; json: string; deleted: boolean }>()
+  const add = (key: ItemKey, json: string, deleted: boolean) => {
     latest.delete(key.key)
-    latest.set(key.key, { key, item, deleted: isDeleted(item) })
+    latest.set(key.key, { key, json, deleted })
+  }
+  if (page.rawItems !== undefined) {
+    for (const raw of page.rawItems) {
+      add(rawItemKey(page.stream, raw), raw.json, raw.attributes.deleted === 'true')
+    }
+  } else {
+    for (const item of page.items) {
+      add(itemKey(page.stream, item), JSON.stringify(item), isDeleted(item))
+    }
   }
   const all = [...latest.values()]
   if (deletedMode === 'flag') return { stream: page.stream, upserts: all, removals: [], state }
@@ -253,6 +302,16 @@ export function buildCommit(
     removals: all.filter((u) => u.deleted).map((u) => u.key),
     state,
   }
+}
+
+/** The key of a raw item, from the raw text of its key attributes only. */
+function rawItemKey(stream: ExportStream, raw: RawItem): ItemKey {
+  const keyed: ExportItem = {}
+  for (const name of KEY_ATTRIBUTES) {
+    const text = raw.attributes[name]
+    if (text !== undefined) keyed[name] = JSON.parse(text) as unknown
+  }
+  return itemKey(stream, keyed)
 }
 
 function abortError(signal: AbortSignal): Error {

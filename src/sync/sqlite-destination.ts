@@ -155,8 +155,7 @@ class SqliteDestination implements Destination {
   private writePage(page: PageCommit): void {
     const upsert = this.upsertStatements[page.stream]
     const remove = this.deleteStatements[page.stream]
-    page.upserts.forEach(({ key, item, deleted }, index) => {
-      const data = JSON.stringify(item)
+    page.upserts.forEach(({ key, json: data, deleted }, index) => {
       const flag = deleted ? 1 : 0
       if (key.kind === 'span') upsert.run(key.agentId, key.startTime, flag, data)
       else upsert.run(key.id, flag, data)

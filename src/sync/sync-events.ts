@@ -24,7 +24,10 @@ export type SyncEvent =
       pages: number
       /** Items committed since the stream's state was created (across runs). */
       totalItems: number
+      /** Items per second over the whole run. */
       itemsPerSecond: number
+      /** Items per second over the last 30 s: what a long `--follow` run is doing now. */
+      recentItemsPerSecond: number
       /** The page's end_time as ISO-8601 UTC (µs precision): how far the stream has got. */
       cursorTime: string | null
       caughtUp: boolean

@@ -68,6 +68,7 @@ describe('progress reporter', () => {
       pages: 1,
       totalItems: 5,
       itemsPerSecond: 10,
+      recentItemsPerSecond: 10,
       cursorTime: '2020-01-01T00:00:00Z',
     }
     reporter.onEvent({ ...page, items: 5, caughtUp: false })
@@ -106,6 +107,7 @@ describe('progress reporter', () => {
       pages: 1,
       totalItems: 7,
       itemsPerSecond: 3,
+      recentItemsPerSecond: 3,
       cursorTime: '2020-01-01T00:00:00Z',
       caughtUp: true,
     })

@@ -40,16 +40,21 @@ export function registerImport(program: Command): void {
       }
       const resource = opts.resource
       const lines: string[] = []
+      // On a terminal the count rewrites itself in place; in a log each count is a line of its own.
+      const live = process.stderr.isTTY === true
       const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' })
       try {
         for await (const line of createInterface({ input, crlfDelay: Infinity })) {
           lines.push(line)
-          if (lines.length % 10_000 === 0) process.stderr.write(`\rread ${lines.length} lines`)
+          if (lines.length % 10_000 === 0)
+            process.stderr.write(
+              live ? `\rread ${lines.length} lines` : `read ${lines.length} lines\n`,
+            )
         }
       } catch (err) {
         throw new CliError(`Cannot read ${file}: ${(err as Error).message}`)
       }
-      if (lines.length >= 10_000) process.stderr.write('\n')
+      if (live && lines.length >= 10_000) process.stderr.write('\n')
       const items = prepareLines(resource, lines)
       await withStore(opts.store, async (store) => {
         const account = await requireAccount(store, opts.account)

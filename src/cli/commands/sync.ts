@@ -78,7 +78,7 @@ export function registerSync(program: Command, deps: SyncCommandDeps = {}): Comm
         streams: config.streams,
       })
       const controller = new AbortController()
-      const release = linkSignals(controller, deps, stderr, mode !== 'quiet')
+      const release = linkSignals(controller, deps, (line) => reporter.log(line))
       let result: SyncResult
       try {
         result = await runSync({
@@ -187,8 +187,7 @@ function progressMode(config: SyncConfig, stderr: TextOutput): ProgressMode {
 function linkSignals(
   controller: AbortController,
   deps: SyncCommandDeps,
-  stderr: TextOutput,
-  verbose: boolean,
+  say: (line: string) => void,
 ): () => void {
   const onExternal = () => controller.abort(deps.signal?.reason)
   deps.signal?.addEventListener('abort', onExternal, { once: true })
@@ -197,7 +196,7 @@ function linkSignals(
     return () => deps.signal?.removeEventListener('abort', onExternal)
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT_CODES.INTERRUPTED)
-    if (verbose) stderr.write(`${name}: stopping after the current page (again to stop at once)\n`)
+    say(`${name}: stopping after the current page (again to stop at once)`)
     controller.abort(new DOMException(`Interrupted by ${name}`, 'AbortError'))
   }
   process.on('SIGINT', onSignal)

@@ -1,0 +1,95 @@
+/**
+ * The raw-item scanner must find exactly the items JSON.parse finds, whatever the items hold:
+ * strings with escapes and quotes, brackets and braces inside strings, unicode, nested arrays.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { scanRawItems } from '../../src/client/raw-items.js'
+import { parsePageBody } from '../../src/client/export-page.js'
+
+const KEYS = ['id', 'deleted', 'agent_id', 'start_time'] as const
+
+/** Strings full of what a scanner could stumble on. */
+const tricky = fc.oneof(
+  fc.string({ unit: 'grapheme' }),
+  fc.string({
+    unit: fc.constantFrom('"', '\\', '[', ']', '{', '}', ',', ':', '\n', 'a', 'é', '😀', '\u2028'),
+  }),
+)
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small' },
+    tricky,
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(tricky, tie('node'), { maxKeys: 4 }),
+  ),
+})).node
+const item = fc.record(
+  {
+    id: fc.oneof(tricky, fc.integer()),
+    deleted: fc.boolean(),
+    agent_id: fc.integer(),
+    start_time: tricky,
+    other: fc.dictionary(tricky, value, { maxKeys: 5 }),
+    nested: fc.array(fc.array(value, { maxLength: 3 }), { maxLength: 3 }),
+  },
+  { requiredKeys: [] },
+)
+const items = fc.array(item, { maxLength: 8 })
+
+describe('scanRawItems', () => {
+  it('returns exactly the items JSON.parse finds, compact or indented', () => {
+    fc.assert(
+      fc.property(items, fc.constantFrom(undefined, 0, 2), (list, indent) => {
+        const text = JSON.stringify(list, null, indent)
+        const start = text.indexOf('[') + 1
+        const end = text.lastIndexOf(']')
+        const raw = scanRawItems(text, start, end, KEYS)
+        expect(raw).toBeDefined()
+        const parsed = JSON.parse(text) as Record<string, unknown>[]
+        expect(raw?.map((r) => JSON.parse(r.json) as unknown)).toEqual(parsed)
+        raw?.forEach((r, i) => {
+          const expected: Record<string, unknown> = {}
+          for (const key of KEYS) if (key in (parsed[i] ?? {})) expected[key] = parsed[i]?.[key]
+          const found = Object.fromEntries(
+            Object.entries(r.attributes).map(([k, v]) => [k, JSON.parse(v) as unknown]),
+          )
+          expect(found).toEqual(expected)
+        })
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('refuses what is not a sequence of objects', () => {
+    for (const text of ['[1]', '[{"a":1} {"b":2}]', '[{"a":"x]', '[{"a":[1}]', '[{"a":1},]']) {
+      expect(scanRawItems(text, 1, text.length - 1, KEYS), text).toBeUndefined()
+    }
+  })
+})
+
+describe('parsePageBody with raw items', () => {
+  it('gives the same page as parsing it whole, with end_time from the tail', () => {
+    fc.assert(
+      fc.property(items, fc.boolean(), (list, ours) => {
+        const url = 'http://127.0.0.1:1/api/v2/chat/incremental/chats?start_time=1&start_id=x'
+        const tail = `"count":${list.length},"end_id":"x","end_time":1608615725.123457,"next_page":${JSON.stringify(url)}`
+        const body = ours
+          ? `{"chats":${JSON.stringify(list)},${tail}}`
+          : `{${tail}, "chats": ${JSON.stringify(list, null, 1)}}`
+        const raw = parsePageBody('chats', body, 1000, 'u', { rawAttributes: KEYS })
+        const whole = parsePageBody('chats', body, 1000, 'u')
+        expect(raw.endTime).toBe(1608615725123457)
+        expect(whole.endTime).toBe(1608615725123457)
+        expect(raw.nextPage).toBe(url)
+        expect(raw.rawItems?.map((r) => JSON.parse(r.json) as unknown)).toEqual(whole.items)
+        expect(raw.items).toEqual(whole.items)
+      }),
+      { numRuns: 100 },
+    )
+  })
+})
