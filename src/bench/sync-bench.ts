@@ -132,7 +132,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
 }
 
 /** Creates an account, a token and `chats` synthetic chats in the store; returns the token. */
-async function loadServerStore(storeUrl: string, chats: number): Promise<string> {
+export async function loadServerStore(storeUrl: string, chats: number): Promise<string> {
   const clock = systemClock()
   const store = await openStore(storeUrl, { clock })
   try {

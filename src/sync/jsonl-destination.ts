@@ -2,7 +2,7 @@
  * `jsonl:DIR`: per stream, an append-only `<stream>.jsonl` (one item per line) and a
  * `<stream>.state.json` that records the cursor AND how many bytes of the .jsonl are committed.
  *
- * Commit protocol for one page (all synchronous, so no other code runs in between):
+ * Commit protocol for one page (each step awaited before the next):
  *
  * ```
  *   1. write the page's lines at offset committedBytes     (a crash here leaves a torn tail)
@@ -34,6 +34,8 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ExportItem, ExportStream } from '../client/index.js'
 import { parseExportCursor } from '../client/index.js'
@@ -95,7 +97,7 @@ class JsonlDestination implements Destination {
     return readAllStates((stream) => this.readState(stream))
   }
 
-  commit(page: PageCommit): Promise<void> {
+  async commit(page: PageCommit): Promise<void> {
     this.lock()
     const current = this.recover(page.stream)
     try {
@@ -105,13 +107,15 @@ class JsonlDestination implements Destination {
         page.removals.map((key) => JSON.stringify(tombstone(key)) + '\n').join('')
       const bytes = Buffer.from(lines, 'utf8')
       const { data } = jsonlPaths(this.dir, page.stream)
-      const fd = openSync(data, 'r+')
+      // The writes and fsyncs run in the thread pool: meanwhile the next page keeps arriving. The
+      // steps stay in order (each is awaited), so the commit protocol above is unchanged.
+      const file = await open(data, 'r+')
       try {
-        writeFully(fd, bytes, current.committedBytes, this.hooks)
+        await writeFullyAsync(file, bytes, current.committedBytes, this.hooks)
         this.hooks?.at('jsonl:after-append')
-        fsyncSync(fd)
+        await file.sync()
       } finally {
-        closeSync(fd)
+        await file.close()
       }
       this.hooks?.at('jsonl:after-data-fsync')
       const next: StateFile = {
@@ -119,9 +123,8 @@ class JsonlDestination implements Destination {
         version: 1,
         committedBytes: current.committedBytes + bytes.length,
       }
-      this.writeStateFile(next)
+      await this.writeStateFileAsync(next)
       this.recovered.set(page.stream, next)
-      return Promise.resolve()
     } catch (error) {
       // Whether the state file was renamed is unknown here: recover from the files next time.
       this.recovered.delete(page.stream)
@@ -210,6 +213,23 @@ class JsonlDestination implements Destination {
     fsyncDirectory(this.dir)
   }
 
+  /** `writeStateFile` with the writes and fsyncs off the event loop. */
+  private async writeStateFileAsync(state: StateFile): Promise<void> {
+    const { state: path } = jsonlPaths(this.dir, state.stream)
+    const temp = `${path}.tmp`
+    const file = await open(temp, 'w')
+    try {
+      await file.writeFile(JSON.stringify(state, null, 2) + '\n')
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    this.hooks?.at('jsonl:after-state-temp')
+    await rename(temp, path)
+    this.hooks?.at('jsonl:after-rename')
+    await fsyncDirectoryAsync(this.dir)
+  }
+
   /** One writer per directory: two syncs appending to the same files would corrupt them. */
   private lock(): void {
     if (this.locked) return
@@ -242,19 +262,32 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function writeFully(
-  fd: number,
+async function writeFullyAsync(
+  file: FileHandle,
   bytes: Buffer,
   position: number,
   hooks: FaultHooks | undefined,
-): void {
+): Promise<void> {
   let written = 0
   while (written < bytes.length) {
     // Two writes when a hook is installed, so tests can crash between them (a torn tail).
     const chunk =
       hooks !== undefined && written === 0 ? Math.ceil(bytes.length / 2) : bytes.length - written
-    written += writeSync(fd, bytes, written, chunk, position + written)
+    const result = await file.write(bytes, written, chunk, position + written)
+    written += result.bytesWritten
     if (written < bytes.length) hooks?.at('jsonl:mid-append')
+  }
+}
+
+async function fsyncDirectoryAsync(dir: string): Promise<void> {
+  let file: FileHandle | undefined
+  try {
+    file = await open(dir, 'r')
+    await file.sync()
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    await file?.close()
   }
 }
 
