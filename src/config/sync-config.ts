@@ -130,6 +130,11 @@ export const SYNC_SETTINGS = {
     default: '10',
     parse: integer(0, 1000),
   },
+  typedTables: {
+    flag: '--typed-tables',
+    help: 'sqlite/postgres: also keep typed tables (chats columns, chat_history, …); kept from then on',
+    parse: booleanValue,
+  },
   progress: {
     flag: '--progress <mode>',
     help: 'bar, lines or auto (bar on a terminal)',
@@ -149,6 +154,7 @@ export interface SyncConfig {
   follow: boolean
   intervalMs: number
   deletedMode: DeletedMode
+  typedTables: boolean
   limit: number
   maxRetries: number
   progress: 'bar' | 'lines' | 'auto'
@@ -168,6 +174,7 @@ export function loadSyncConfig(flags: FlagValues, env: Environment): SyncConfig 
     follow: read.isSet(s.follow),
     intervalMs: read.value(s.interval),
     deletedMode: read.value(s.deleted),
+    typedTables: read.isSet(s.typedTables),
     limit: read.value(s.limit),
     maxRetries: read.value(s.maxRetries),
     progress: read.value(s.progress),

@@ -9,6 +9,8 @@ import { DestinationError } from './destination.js'
 export interface OpenDestinationOptions {
   /** Crash-injection points for tests (see destination.ts). */
   hooks?: FaultHooks
+  /** SQLite and PostgreSQL: create the typed tables too (docs/sync.md, "Typed tables"). */
+  typedTables?: boolean
 }
 
 /** Checks a `--to` value without opening anything; throws DestinationError saying what is accepted. */
@@ -37,18 +39,24 @@ export async function openDestination(
 ): Promise<Destination> {
   const parsed = parseDestinationUrl(to)
   const hooks = options.hooks === undefined ? {} : { hooks: options.hooks }
+  const typed = options.typedTables === true ? { typedTables: true } : {}
   switch (parsed.kind) {
     case 'sqlite': {
       const { openSqliteDestination } = await import('./sqlite-destination.js')
-      return openSqliteDestination({ path: parsed.path, ...hooks })
+      return openSqliteDestination({ path: parsed.path, ...hooks, ...typed })
     }
     case 'jsonl': {
+      if (options.typedTables === true) {
+        throw new DestinationError(
+          'Typed tables are for SQL destinations (sqlite:, postgres://); a JSONL directory holds items only.',
+        )
+      }
       const { openJsonlDestination } = await import('./jsonl-destination.js')
       return openJsonlDestination({ dir: parsed.dir, ...hooks })
     }
     case 'postgres': {
       const { openPostgresDestination } = await import('./postgres-destination.js')
-      return openPostgresDestination({ url: parsed.url, ...hooks })
+      return openPostgresDestination({ url: parsed.url, ...hooks, ...typed })
     }
   }
 }

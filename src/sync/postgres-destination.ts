@@ -11,6 +11,8 @@ import { DestinationError } from './destination.js'
 import type { SyncStateRow } from './sql-schema.js'
 import { SERVER_STORE_MARKER_TABLE } from './sql-schema.js'
 import { stateFromRow } from './state-row.js'
+import { childInsert, childTableDdl, columnType, extract, ident } from './typed-sql.js'
+import { STREAM_TABLES } from './typed-tables.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sync_state (
@@ -38,6 +40,8 @@ CREATE TABLE IF NOT EXISTS agent_timeline (
 export interface PostgresDestinationOptions {
   url: string
   hooks?: FaultHooks
+  /** Create the typed tables; once a destination has them, every sync keeps them in step. */
+  typedTables?: boolean
 }
 
 /** Opens a PostgreSQL destination and creates its tables if needed. */
@@ -48,6 +52,7 @@ export async function openPostgresDestination(
   const pool = new pg.Pool({ connectionString: options.url, max: EXPORT_STREAMS.length })
   // An idle connection that dies must not crash the process; the next query reports it.
   pool.on('error', () => {})
+  let typed = false
   try {
     const client = await pool.connect()
     try {
@@ -61,6 +66,17 @@ export async function openPostgresDestination(
       await client.query('SELECT pg_advisory_lock(hashtext($1))', ['chat-export-sync-schema'])
       try {
         await client.query(SCHEMA)
+        typed = options.typedTables === true || (await hasTypedTables(client))
+        if (typed) {
+          await client.query('BEGIN')
+          try {
+            await prepareTypedTables(client)
+            await client.query('COMMIT')
+          } catch (error) {
+            await client.query('ROLLBACK')
+            throw error
+          }
+        }
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['chat-export-sync-schema'])
       }
@@ -77,7 +93,69 @@ export async function openPostgresDestination(
       },
     )
   }
-  return new PostgresDestination(pool, description, options.hooks)
+  return new PostgresDestination(pool, description, options.hooks, typed)
+}
+
+/** Typed tables are on for a destination that has them. */
+async function hasTypedTables(client: pg.PoolClient): Promise<boolean> {
+  const first = STREAM_TABLES.chats.children[0]
+  if (first === undefined) return false
+  const { rows } = await client.query(`SELECT to_regclass($1) AS t`, [first.name])
+  return (rows[0] as { t: string | null } | undefined)?.t != null
+}
+
+/**
+ * Adds what the typed tables lack and fills it from the stored JSON (see the SQLite destination):
+ * the typed tables always say what `data` says.
+ */
+async function prepareTypedTables(client: pg.PoolClient): Promise<void> {
+  for (const tables of Object.values(STREAM_TABLES)) {
+    const table = tables.stream
+    const existing = await columnNames(client, table)
+    const missing = tables.columns.filter((c) => !existing.has(c.name))
+    if (missing.length > 0) {
+      const adds = missing.map(
+        (c) => `ADD COLUMN ${ident(c.name)} ${columnType('postgres', c.kind)}`,
+      )
+      await client.query(`ALTER TABLE ${ident(table)} ${adds.join(', ')}`)
+      const sets = missing.map((c) => `${ident(c.name)} = ${extract('postgres', 'data', c)}`)
+      await client.query(`UPDATE ${ident(table)} SET ${sets.join(', ')}`)
+    }
+    for (const child of tables.children) {
+      const childColumns = await columnNames(client, child.name)
+      if (childColumns.size > 0 && child.columns.every((c) => childColumns.has(c.name))) continue
+      await client.query(`DROP TABLE IF EXISTS ${ident(child.name)}`)
+      await client.query(childTableDdl('postgres', child))
+      await client.query(
+        childInsert('postgres', child, `(SELECT id AS key, data FROM ${ident(table)})`),
+      )
+    }
+  }
+}
+
+async function columnNames(client: pg.PoolClient, table: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT column_name AS name FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = $1`,
+    [table],
+  )
+  return new Set(rows.map((r) => r.name))
+}
+
+/**
+ * The page's items as rows `(n, <key columns>, deleted, data)`: the JSON texts travel as one
+ * array parameter that PostgreSQL parses itself (an array of 1000 JSON texts would be escaped
+ * character by character by the driver), zipped by position with the key arrays.
+ */
+function pageRows(stream: ExportStream): string {
+  const keys =
+    stream === 'agent_timeline'
+      ? 'unnest($1::bigint[], $2::text[], $3::boolean[]) WITH ORDINALITY AS k(agent_id, start_time, deleted, n)'
+      : 'unnest($1::text[], $2::boolean[]) WITH ORDINALITY AS k(id, deleted, n)'
+  const json = stream === 'agent_timeline' ? '$4' : '$3'
+  const keyColumns = stream === 'agent_timeline' ? 'k.agent_id, k.start_time' : 'k.id'
+  return `SELECT ${keyColumns}, k.deleted, e.data
+    FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS e(data, n) JOIN ${keys} USING (n)`
 }
 
 class PostgresDestination implements Destination {
@@ -85,6 +163,7 @@ class PostgresDestination implements Destination {
     private readonly pool: pg.Pool,
     readonly description: string,
     private readonly hooks: FaultHooks | undefined,
+    private readonly typed: boolean,
   ) {}
 
   async readState(stream: ExportStream): Promise<StreamSyncState | undefined> {
@@ -134,31 +213,58 @@ class PostgresDestination implements Destination {
 
   private async writePage(client: pg.PoolClient, page: PageCommit): Promise<void> {
     const table = page.stream // one of EXPORT_STREAMS: a fixed identifier, never user input
+    const tables = this.typed ? STREAM_TABLES[table] : undefined
+    const span = table === 'agent_timeline'
     if (page.upserts.length > 0) {
       const deleted = page.upserts.map((u) => u.deleted)
-      const data = page.upserts.map((u) => u.json)
-      if (table === 'agent_timeline') {
-        const agentIds = page.upserts.map((u) => (u.key.kind === 'span' ? u.key.agentId : 0))
-        const starts = page.upserts.map((u) => (u.key.kind === 'span' ? u.key.startTime : ''))
-        await client.query(
-          `INSERT INTO agent_timeline (agent_id, start_time, deleted, data)
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::jsonb[])
-           ON CONFLICT (agent_id, start_time) DO UPDATE SET deleted = excluded.deleted, data = excluded.data`,
-          [agentIds, starts, deleted, data],
-        )
-      } else {
-        const ids = page.upserts.map((u) => u.key.key)
-        await client.query(
-          `INSERT INTO ${table} (id, deleted, data)
-           SELECT * FROM unnest($1::text[], $2::boolean[], $3::jsonb[])
-           ON CONFLICT (id) DO UPDATE SET deleted = excluded.deleted, data = excluded.data`,
-          [ids, deleted, data],
-        )
-      }
+      const json = `[${page.upserts.map((u) => u.json).join(',')}]`
+      const params = span
+        ? [
+            page.upserts.map((u) => (u.key.kind === 'span' ? u.key.agentId : 0)),
+            page.upserts.map((u) => (u.key.kind === 'span' ? u.key.startTime : '')),
+            deleted,
+            json,
+          ]
+        : [page.upserts.map((u) => u.key.key), deleted, json]
+      const keys = span ? ['agent_id', 'start_time'] : ['id']
+      const typedColumns = tables?.columns ?? []
+      const names = [...keys, 'deleted', 'data', ...typedColumns.map((c) => c.name)].map(ident)
+      const values = [
+        ...keys.map((k) => `p.${ident(k)}`),
+        'p.deleted',
+        'p.data',
+        ...typedColumns.map((c) => extract('postgres', 'p.data', c)),
+      ]
+      const updates = names.slice(keys.length).map((n) => `${n} = excluded.${n}`)
+      await client.query(
+        `INSERT INTO ${ident(table)} (${names.join(', ')})
+         SELECT ${values.join(', ')} FROM (${pageRows(table)}) AS p
+         ON CONFLICT (${keys.map(ident).join(', ')}) DO UPDATE SET ${updates.join(', ')}`,
+        params,
+      )
       this.hooks?.at('postgres:after-items')
+      if (tables !== undefined && tables.children.length > 0 && !span) {
+        // Children of an updated item are replaced: deleted by parent key, then inserted anew.
+        const ids = page.upserts.map((u) => u.key.key)
+        for (const child of tables.children) {
+          await client.query(
+            `DELETE FROM ${ident(child.name)} WHERE ${ident(child.parentKey)} = ANY($1::text[])`,
+            [ids],
+          )
+          await client.query(
+            childInsert(
+              'postgres',
+              child,
+              `(SELECT k.id AS key, e.data FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(data, n)
+                JOIN unnest($1::text[]) WITH ORDINALITY AS k(id, n) USING (n))`,
+            ),
+            [ids, json],
+          )
+        }
+      }
     }
     if (page.removals.length > 0) {
-      if (table === 'agent_timeline') {
+      if (span) {
         await client.query(
           `DELETE FROM agent_timeline t USING unnest($1::bigint[], $2::text[]) AS k(agent_id, start_time)
            WHERE t.agent_id = k.agent_id AND t.start_time = k.start_time`,
@@ -168,9 +274,14 @@ class PostgresDestination implements Destination {
           ],
         )
       } else {
-        await client.query(`DELETE FROM ${table} WHERE id = ANY($1::text[])`, [
-          page.removals.map((k) => k.key),
-        ])
+        const ids = page.removals.map((k) => k.key)
+        await client.query(`DELETE FROM ${ident(table)} WHERE id = ANY($1::text[])`, [ids])
+        for (const child of tables?.children ?? []) {
+          await client.query(
+            `DELETE FROM ${ident(child.name)} WHERE ${ident(child.parentKey)} = ANY($1::text[])`,
+            [ids],
+          )
+        }
       }
     }
     const s = page.state

@@ -50,6 +50,8 @@ export interface RunSyncOptions {
   client?: Omit<Partial<ExportClientOptions>, 'baseUrl' | 'token' | 'fetch' | 'signal' | 'onRetry'>
   /** Crash-injection points inside commits, for tests. */
   hooks?: FaultHooks
+  /** SQLite / PostgreSQL: also keep the typed tables (kept from then on; docs/sync.md). */
+  typedTables?: boolean
   /** Wall clock in ms (items/s and state timestamps). Default Date.now. */
   now?: () => number
 }
@@ -103,10 +105,10 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   })
   const destination =
     typeof options.to === 'string'
-      ? await openDestination(
-          options.to,
-          options.hooks === undefined ? {} : { hooks: options.hooks },
-        )
+      ? await openDestination(options.to, {
+          ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+          ...(options.typedTables === true ? { typedTables: true } : {}),
+        })
       : options.to
   try {
     const context: StreamContext = {

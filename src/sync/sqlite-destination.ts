@@ -7,12 +7,16 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { ExportStream } from '../client/index.js'
+import type { ExportItem, ExportStream } from '../client/index.js'
+import { EXPORT_STREAMS } from '../client/index.js'
 import type { Destination, FaultHooks, PageCommit, StreamSyncState } from './destination.js'
 import { DestinationError, readAllStates } from './destination.js'
 import type { SyncStateRow } from './sql-schema.js'
 import { SERVER_STORE_MARKER_TABLE } from './sql-schema.js'
 import { stateFromRow } from './state-row.js'
+import { childInsert, childTableDdl, columnType, extract, ident } from './typed-sql.js'
+import type { ChildTable, StreamTables } from './typed-tables.js'
+import { childRows, columnValue, STREAM_TABLES } from './typed-tables.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sync_state (
@@ -40,6 +44,11 @@ CREATE TABLE IF NOT EXISTS agent_timeline (
 export interface SqliteDestinationOptions {
   path: string
   hooks?: FaultHooks
+  /**
+   * Create the typed tables (typed-tables.ts). Once a destination has them, every sync keeps them
+   * in step, with or without this option.
+   */
+  typedTables?: boolean
 }
 
 /** Opens (creating if needed) a SQLite destination. */
@@ -70,15 +79,94 @@ export function openSqliteDestination(options: SqliteDestinationOptions): Promis
       )
     }
     db.exec(SCHEMA)
+    const typed = options.typedTables === true || hasTypedTables(db)
+    if (typed) db.transaction(() => prepareTypedTables(db))()
+    return Promise.resolve(new SqliteDestination(db, options.path, options.hooks, typed))
   } catch (error) {
     db.close()
     throw error
   }
-  return Promise.resolve(new SqliteDestination(db, options.path, options.hooks))
+}
+
+/** Typed tables are on for a destination that has them (see typedTables above). */
+function hasTypedTables(db: Database.Database): boolean {
+  const first = STREAM_TABLES.chats.children[0]
+  if (first === undefined) return false
+  return (
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(first.name) !==
+    undefined
+  )
+}
+
+function columnNames(db: Database.Database, table: string): Set<string> {
+  const rows = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]
+  return new Set(rows.map((r) => r.name))
+}
+
+/**
+ * Adds what the typed tables lack (all of them on a destination synced without, or the columns of
+ * attributes the schemas gained since) and fills it from the stored JSON, so the typed tables
+ * always say what `data` says.
+ */
+function prepareTypedTables(db: Database.Database): void {
+  for (const tables of Object.values(STREAM_TABLES)) {
+    const table = tables.stream
+    const existing = columnNames(db, table)
+    const missing = tables.columns.filter((c) => !existing.has(c.name))
+    for (const c of missing) {
+      db.exec(
+        `ALTER TABLE ${ident(table)} ADD COLUMN ${ident(c.name)} ${columnType('sqlite', c.kind)}`,
+      )
+    }
+    if (missing.length > 0) {
+      const sets = missing.map((c) => `${ident(c.name)} = ${extract('sqlite', 'data', c)}`)
+      db.exec(`UPDATE ${ident(table)} SET ${sets.join(', ')}`)
+    }
+    for (const child of tables.children) {
+      const childColumns = columnNames(db, child.name)
+      const complete = childColumns.size > 0 && child.columns.every((c) => childColumns.has(c.name))
+      if (complete) continue
+      db.exec(`DROP TABLE IF EXISTS ${ident(child.name)}`)
+      db.exec(childTableDdl('sqlite', child))
+      db.exec(childInsert('sqlite', child, `(SELECT id AS key, data FROM ${ident(table)})`))
+    }
+  }
+}
+
+/** The statements that keep one stream's typed tables in step. */
+interface TypedStatements {
+  tables: StreamTables
+  upsert: Database.Statement
+  children: { child: ChildTable; remove: Database.Statement; insert: Database.Statement }[]
+}
+
+const sqliteBoolean = (b: boolean) => (b ? 1 : 0)
+
+function typedStatements(db: Database.Database, stream: ExportStream): TypedStatements {
+  const tables = STREAM_TABLES[stream]
+  const keys = stream === 'agent_timeline' ? ['agent_id', 'start_time'] : ['id']
+  const names = [...keys, 'deleted', 'data', ...tables.columns.map((c) => c.name)].map(ident)
+  const updates = names.slice(keys.length).map((n) => `${n} = excluded.${n}`)
+  const upsert = db.prepare(
+    `INSERT INTO ${ident(stream)} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+     ON CONFLICT (${keys.map(ident).join(', ')}) DO UPDATE SET ${updates.join(', ')}`,
+  )
+  const children = tables.children.map((child) => {
+    const columns = [child.parentKey, 'position', ...child.columns.map((c) => c.name)].map(ident)
+    return {
+      child,
+      remove: db.prepare(`DELETE FROM ${ident(child.name)} WHERE ${ident(child.parentKey)} = ?`),
+      insert: db.prepare(
+        `INSERT INTO ${ident(child.name)} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+      ),
+    }
+  })
+  return { tables, upsert, children }
 }
 
 class SqliteDestination implements Destination {
   readonly description: string
+  private readonly typed: Record<ExportStream, TypedStatements> | undefined
   private readonly upsertStatements: Record<ExportStream, Database.Statement>
   private readonly deleteStatements: Record<ExportStream, Database.Statement>
   private readonly writeState: Database.Statement
@@ -89,8 +177,14 @@ class SqliteDestination implements Destination {
     private readonly db: Database.Database,
     path: string,
     private readonly hooks: FaultHooks | undefined,
+    typed: boolean,
   ) {
     this.description = `sqlite:${path}`
+    this.typed = typed
+      ? (Object.fromEntries(
+          EXPORT_STREAMS.map((stream) => [stream, typedStatements(db, stream)]),
+        ) as Record<ExportStream, TypedStatements>)
+      : undefined
     const idUpsert = (table: string) =>
       db.prepare(
         `INSERT INTO ${table} (id, deleted, data) VALUES (?, ?, ?)
@@ -153,18 +247,9 @@ class SqliteDestination implements Destination {
   }
 
   private writePage(page: PageCommit): void {
-    const upsert = this.upsertStatements[page.stream]
-    const remove = this.deleteStatements[page.stream]
-    page.upserts.forEach(({ key, json: data, deleted }, index) => {
-      const flag = deleted ? 1 : 0
-      if (key.kind === 'span') upsert.run(key.agentId, key.startTime, flag, data)
-      else upsert.run(key.id, flag, data)
-      if (index === 0) this.hooks?.at('sqlite:after-first-item')
-    })
-    for (const key of page.removals) {
-      if (key.kind === 'span') remove.run(key.agentId, key.startTime)
-      else remove.run(key.id)
-    }
+    const typed = this.typed?.[page.stream]
+    if (typed !== undefined) this.writeTypedItems(page, typed)
+    else this.writeItems(page)
     this.hooks?.at('sqlite:after-items')
     const s = page.state
     this.writeState.run({
@@ -177,5 +262,49 @@ class SqliteDestination implements Destination {
       updated_at: s.updatedAt,
     })
     this.hooks?.at('sqlite:after-state')
+  }
+
+  /** Each item's row with its typed columns, and its child rows, replaced. One parse per item. */
+  private writeTypedItems(page: PageCommit, typed: TypedStatements): void {
+    const remove = this.deleteStatements[page.stream]
+    page.upserts.forEach(({ key, json, deleted }, index) => {
+      const item = JSON.parse(json) as ExportItem
+      const keyValues = key.kind === 'span' ? [key.agentId, key.startTime] : [key.id]
+      typed.upsert.run(
+        ...keyValues,
+        deleted ? 1 : 0,
+        json,
+        ...typed.tables.columns.map((c) => columnValue(item, c, sqliteBoolean)),
+      )
+      for (const { child, remove: removeChildren, insert } of typed.children) {
+        removeChildren.run(key.key)
+        childRows(item, child, sqliteBoolean).forEach((values, position) =>
+          insert.run(key.key, position, ...values),
+        )
+      }
+      if (index === 0) this.hooks?.at('sqlite:after-first-item')
+    })
+    for (const key of page.removals) {
+      if (key.kind === 'span') remove.run(key.agentId, key.startTime)
+      else {
+        remove.run(key.id)
+        for (const child of typed.children) child.remove.run(key.id)
+      }
+    }
+  }
+
+  private writeItems(page: PageCommit): void {
+    const upsert = this.upsertStatements[page.stream]
+    const remove = this.deleteStatements[page.stream]
+    page.upserts.forEach(({ key, json: data, deleted }, index) => {
+      const flag = deleted ? 1 : 0
+      if (key.kind === 'span') upsert.run(key.agentId, key.startTime, flag, data)
+      else upsert.run(key.id, flag, data)
+      if (index === 0) this.hooks?.at('sqlite:after-first-item')
+    })
+    for (const key of page.removals) {
+      if (key.kind === 'span') remove.run(key.agentId, key.startTime)
+      else remove.run(key.id)
+    }
   }
 }

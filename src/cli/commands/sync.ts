@@ -90,6 +90,7 @@ export function registerSync(program: Command, deps: SyncCommandDeps = {}): Comm
           follow: config.follow,
           intervalMs: config.intervalMs,
           deletedMode: config.deletedMode,
+          typedTables: config.typedTables,
           onProgress: (event) => reporter.onEvent(event),
           signal: controller.signal,
           ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
