@@ -13,6 +13,7 @@ export { loadServeConfig, PROFILES, SERVE_SETTINGS } from './serve-config.js'
 export type { ProfileName, ServeConfig, ServeFlags } from './serve-config.js'
 export {
   loadSyncConfig,
+  loadSyncDiscoverConfig,
   loadSyncStateConfig,
   SYNC_SETTINGS,
   SYNC_STATE_SETTINGS,

@@ -187,9 +187,15 @@ export function loadSyncConfig(flags: FlagValues, env: Environment): SyncConfig 
 /** `sync state show|reset`'s settings. */
 export const SYNC_STATE_SETTINGS = {
   to: { ...TO, help: 'the destination, as for sync' },
+  streams: {
+    flag: '--streams <list>',
+    help: 'the streams (comma-separated), as for sync',
+    parse: parseStreams,
+  },
+  /** The first spelling, kept working: `--stream chats` is `--streams chats`. */
   stream: {
     flag: '--stream <list>',
-    help: 'the streams (comma-separated)',
+    help: 'the same as --streams',
     parse: parseStreams,
   },
   all: { flag: '--all', help: 'every stream', parse: booleanValue },
@@ -206,7 +212,7 @@ export interface SyncStateConfig {
 
 /**
  * Resolves `sync state show` (`reset: false`) or `sync state reset` (`reset: true`, which must
- * name its streams with --stream or --all).
+ * name its streams with --streams, its old spelling --stream, or --all).
  */
 export function loadSyncStateConfig(
   flags: FlagValues,
@@ -216,12 +222,24 @@ export function loadSyncStateConfig(
   const s = SYNC_STATE_SETTINGS
   const read = new SettingsReader(flags, env)
   const to = read.required(s.to)
-  let streams = read.value(s.stream)
+  const named = read.sourceOf(s.streams) !== undefined || read.sourceOf(s.stream) !== undefined
+  if (read.sourceOf(s.streams) !== undefined && read.sourceOf(s.stream) !== undefined) {
+    read.problem('Give the streams once: --streams (or its old spelling --stream), not both.')
+  }
+  let streams = read.value(s.streams) ?? read.value(s.stream)
   if (read.isSet(s.all)) streams = [...EXPORT_STREAMS]
-  else if (options.reset && read.sourceOf(s.stream) === undefined) {
-    read.problem('Name the streams to reset with --stream S[,S…], or pass --all.')
+  else if (options.reset && !named) {
+    read.problem('Name the streams to reset with --streams S[,S…], or pass --all.')
   }
   const json = read.isSet(s.json)
   read.finish()
   return { to, streams, json }
+}
+
+/** `sync discover`: the streams to describe (`--streams`, default all). */
+export function loadSyncDiscoverConfig(flags: FlagValues, env: Environment): ExportStream[] {
+  const read = new SettingsReader(flags, env)
+  const streams = read.value(SYNC_SETTINGS.streams)
+  read.finish()
+  return streams ?? [...EXPORT_STREAMS]
 }

@@ -153,7 +153,7 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
   if (stored?.cursor && stored.source !== null && stored.source !== source) {
     throw new SyncSourceMismatchError(
       `The ${stream} cursor in ${destination.description} was recorded from ${stored.source}, not ${source}. ` +
-        `Sync from the same server, or run \`chat-export sync state reset --to … --stream ${stream}\` to start over from --start-time.`,
+        `Sync from the same server, or run \`chat-export sync state reset --to … --streams ${stream}\` to start over from --start-time.`,
     )
   }
   let state: StreamSyncState = stored ?? {

@@ -10,6 +10,7 @@ import type { FetchLike } from '../../client/index.js'
 import type { Environment, FlagValues, SyncConfig } from '../../config/config.js'
 import {
   loadSyncConfig,
+  loadSyncDiscoverConfig,
   loadSyncStateConfig,
   processEnvironment,
   SYNC_SETTINGS,
@@ -20,6 +21,7 @@ import type { ProgressMode } from '../../sync/progress-reporter.js'
 import { createProgressReporter } from '../../sync/progress-reporter.js'
 import type { SyncResult } from '../../sync/run-sync.js'
 import { runSync } from '../../sync/run-sync.js'
+import { syncCatalog } from '../../sync/catalog.js'
 import { resetSyncState, showSyncState } from '../../sync/state-operations.js'
 import type { TextOutput } from '../exit-codes.js'
 import { EXIT_CODES, isInterruption, reportError } from '../exit-codes.js'
@@ -114,12 +116,26 @@ export function registerSync(program: Command, deps: SyncCommandDeps = {}): Comm
     }),
   )
 
+  withSettings(
+    sync
+      .command('discover')
+      .description('print the catalog: each stream with its key and JSON Schema (as Singer does)'),
+    { streams: SYNC_SETTINGS.streams },
+  ).action(
+    run(async (command) => {
+      const streams = loadSyncDiscoverConfig(command.optsWithGlobals<FlagValues>(), environment())
+      stdout.write(`${JSON.stringify(syncCatalog(streams), null, 2)}\n`)
+      return Promise.resolve()
+    }),
+  )
+
   const state = sync
     .command('state')
     .description("show or reset a destination's per-stream sync state")
   withSettings(state.command('show').description('print the saved cursor of each stream'), {
     to: SYNC_STATE_SETTINGS.to,
-    stream: { ...SYNC_STATE_SETTINGS.stream, help: 'only these streams (comma-separated)' },
+    streams: { ...SYNC_STATE_SETTINGS.streams, help: 'only these streams (comma-separated)' },
+    stream: SYNC_STATE_SETTINGS.stream,
     json: SYNC_STATE_SETTINGS.json,
   }).action(
     run(async (command) => {
@@ -159,7 +175,8 @@ export function registerSync(program: Command, deps: SyncCommandDeps = {}): Comm
       ),
     {
       to: SYNC_STATE_SETTINGS.to,
-      stream: { ...SYNC_STATE_SETTINGS.stream, help: 'the streams to reset (comma-separated)' },
+      streams: { ...SYNC_STATE_SETTINGS.streams, help: 'the streams to reset (comma-separated)' },
+      stream: SYNC_STATE_SETTINGS.stream,
       all: { ...SYNC_STATE_SETTINGS.all, help: 'reset every stream' },
     },
   ).action(
