@@ -210,6 +210,29 @@ describe('chat-export sync', () => {
   })
 })
 
+describe('chat-export sync discover', () => {
+  it('prints a Singer-style catalog: key and JSON Schema per stream', async () => {
+    const all = await cli(['sync', 'discover'])
+    expect(all.code).toBe(0)
+    const catalog = JSON.parse(all.stdout) as {
+      streams: { stream: string; key_properties: string[]; schema: Record<string, unknown> }[]
+    }
+    expect(catalog.streams.map((s) => s.stream)).toEqual([...EXPORT_STREAMS])
+    const spans = catalog.streams.find((s) => s.stream === 'agent_timeline')
+    expect(spans?.key_properties).toEqual(['agent_id', 'start_time'])
+    expect(spans?.schema).toMatchObject({
+      type: 'object',
+      properties: { status: { enum: ['online', 'away', 'invisible'] } },
+    })
+    const chats = catalog.streams.find((s) => s.stream === 'chats')
+    expect(JSON.stringify(chats?.schema)).toContain('"engagements"')
+    const one = await cli(['sync', 'discover', '--streams', 'conversions'])
+    expect((JSON.parse(one.stdout) as typeof catalog).streams.map((s) => s.stream)).toEqual([
+      'conversions',
+    ])
+  })
+})
+
 describe('chat-export sync state', () => {
   it('shows, and resets one stream only', async () => {
     seedSource(server)
@@ -219,7 +242,8 @@ describe('chat-export sync state', () => {
     expect(shown.code).toBe(0)
     const states = JSON.parse(shown.stdout) as { stream: string; items: number; cursor: unknown }[]
     expect(states.map((s) => s.stream)).toEqual([...EXPORT_STREAMS])
-    const text = await cli(['sync', 'state', 'show', '--to', to, '--stream', 'chats'])
+    // --streams, as `sync` spells it; the first spelling --stream still works (below).
+    const text = await cli(['sync', 'state', 'show', '--to', to, '--streams', 'chats'])
     expect(text.stdout).toMatch(
       /^chats\titems=23\tpages=1\tcursor_time=\S+Z\tupdated=\S+\tnext_page=http:\/\/127\.0\.0\.1:\d+\//,
     )
@@ -234,10 +258,39 @@ describe('chat-export sync state', () => {
     expect(after).toEqual(states.filter((s) => s.stream !== 'chats'))
   })
 
+  it('takes --streams and its old spelling --stream, but not both', async () => {
+    seedSource(server)
+    const to = `sqlite:${join(dir, 'y.db')}`
+    await cli(['sync', '--from', server.origin, '--to', to, '--token', 'cli-secret-token', '-q'])
+    const reset = await cli([
+      'sync',
+      'state',
+      'reset',
+      '--to',
+      to,
+      '--streams',
+      'chats,agent_events',
+    ])
+    expect(reset).toMatchObject({ code: 0, stdout: 'reset chats\nreset agent_events\n' })
+    const both = await cli([
+      'sync',
+      'state',
+      'show',
+      '--to',
+      to,
+      '--streams',
+      'chats',
+      '--stream',
+      'chats',
+    ])
+    expect(both.code).toBe(EXIT_CODES.USAGE)
+    expect(both.stderr).toMatch(/not both/)
+  })
+
   it('refuses a reset that names no stream', async () => {
     const result = await cli(['sync', 'state', 'reset', '--to', `jsonl:${join(dir, 'out')}`])
     expect(result.code).toBe(EXIT_CODES.USAGE)
-    expect(result.stderr).toMatch(/--stream .* or pass --all/)
+    expect(result.stderr).toMatch(/--streams .* or pass --all/)
   })
 
   it('says so when there is no state yet', async () => {
