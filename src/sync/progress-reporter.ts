@@ -39,7 +39,11 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
     case 'lines':
       return lineReporter(options)
     case 'bar':
-      return barReporter(options)
+      // Bars are drawn by moving the cursor; in a log they would never show (cli-progress draws
+      // nothing without a terminal), so a forced `bar` there prints lines.
+      return (options.output as { isTTY?: boolean }).isTTY === true
+        ? barReporter(options)
+        : lineReporter(options)
   }
 }
 

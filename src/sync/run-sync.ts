@@ -252,10 +252,11 @@ const RATE_WINDOW_MS = 30_000
  * Items per second over the last `spanMs`: the rate a `--follow` run shows, where the whole-run
  * average falls for ever once the stream has caught up.
  */
-class RateWindow {
+export class RateWindow {
   private readonly samples: { at: number; items: number }[] = []
   constructor(private readonly spanMs: number) {}
 
+  /** Records that `items` items were done by time `at` (ms). */
   add(at: number, items: number): void {
     this.samples.push({ at, items })
     // Keep one sample at or before the window's start, so the rate covers the whole window.
@@ -263,6 +264,7 @@ class RateWindow {
       this.samples.shift()
   }
 
+  /** Items per second over the window that ends at `at`, with `items` done by then. */
   rate(at: number, items: number): number {
     const first = this.samples[0]
     if (first === undefined) return 0

@@ -67,7 +67,7 @@ export function extract(dialect: Dialect, source: string, column: TypedColumn): 
       return `(CASE WHEN jsonb_typeof(${value}) = 'number' THEN ${text}::double precision END)`
     case 'timestamp':
       return `(CASE WHEN jsonb_typeof(${value}) = 'string' THEN ${text}::timestamptz END)`
-    default:
+    case 'text':
       return text
   }
 }

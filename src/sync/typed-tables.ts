@@ -227,7 +227,8 @@ export function columnValue(
     case 'integer':
     case 'number':
       return typeof v === 'number' ? v : null
-    default:
+    case 'timestamp':
+    case 'text':
       return typeof v === 'string' ? v : JSON.stringify(v)
   }
 }

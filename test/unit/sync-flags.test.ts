@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { EXPORT_STREAMS } from '../../src/client/index.js'
 import { createProgressReporter } from '../../src/sync/progress-reporter.js'
+import { RateWindow } from '../../src/sync/run-sync.js'
 import { ConfigError } from '../../src/config/config.js'
 import {
   parseDeletedMode,
@@ -115,5 +116,55 @@ describe('progress reporter', () => {
     await new Promise((r) => setImmediate(r))
     expect(text).toMatch(/chats\s+caught up 7 items \| 3\.0\/s \| cursor 2020-01-01T00:00:00Z/)
     expect(text).toContain('agent_timeline')
+  })
+
+  it('prints a message above the bars, not over them', async () => {
+    let text = ''
+    const output = Object.assign(new PassThrough(), {
+      isTTY: true,
+      columns: 120,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    })
+    output.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    const reporter = createProgressReporter({ mode: 'bar', output, streams: ['chats'] })
+    reporter.onEvent({ type: 'stream-start', stream: 'chats', resumed: false, cursorTime: null })
+    reporter.log('SIGINT: stopping after the current page (again to stop at once)')
+    reporter.stop()
+    await new Promise((r) => setImmediate(r))
+    const at = text.indexOf('SIGINT: stopping after the current page (again to stop at once)\n')
+    expect(at).toBeGreaterThanOrEqual(0)
+    // The bar is drawn again after the message, on a line of its own.
+    expect(text.slice(at)).toMatch(/\n(\u001b\[\d*G)?chats\s+starting/)
+  })
+
+  it('prints lines, each ending with a newline, when a bar is asked for without a terminal', () => {
+    let text = ''
+    const output = new PassThrough()
+    output.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    const reporter = createProgressReporter({ mode: 'bar', output, streams: ['chats'] })
+    reporter.onEvent({ type: 'stream-start', stream: 'chats', resumed: false, cursorTime: null })
+    reporter.log('SIGTERM: stopping after the current page (again to stop at once)')
+    reporter.onEvent({ type: 'stream-done', stream: 'chats', items: 3, pages: 1 })
+    expect(text).toBe(
+      'chats: starting\nSIGTERM: stopping after the current page (again to stop at once)\nchats: done, 3 items in 1 pages\n',
+    )
+  })
+})
+
+describe('recent rate', () => {
+  it('shows what the last 30 s did, where the whole-run average keeps falling', () => {
+    const window = new RateWindow(30_000)
+    window.add(0, 0)
+    window.add(10_000, 1000)
+    expect(window.rate(10_000, 1000)).toBe(100)
+    // Caught up: nothing new for a minute. The average would still say 1000 / 70 s.
+    window.add(40_000, 1000)
+    window.add(70_000, 1000)
+    expect(window.rate(70_000, 1000)).toBe(0)
+    // Busy again: 600 items in the last 30 s.
+    window.add(100_000, 1600)
+    expect(window.rate(100_000, 1600)).toBe(20)
   })
 })
