@@ -136,7 +136,10 @@ describe('progress reporter', () => {
     const at = text.indexOf('SIGINT: stopping after the current page (again to stop at once)\n')
     expect(at).toBeGreaterThanOrEqual(0)
     // The bar is drawn again after the message, on a line of its own.
-    expect(text.slice(at)).toMatch(/\n(\u001b\[\d*G)?chats\s+starting/)
+    // (Escape sequences that move the cursor removed.)
+    const ESC = String.fromCharCode(27)
+    const shown = text.slice(at).split(ESC).join('')
+    expect(shown).toMatch(/\n(\[\d*G)?chats\s+starting/)
   })
 
   it('prints lines, each ending with a newline, when a bar is asked for without a terminal', () => {
