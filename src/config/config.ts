@@ -5,6 +5,8 @@
  */
 import { z } from 'zod'
 import { parseFaultPlan } from '../domain/fault-plan.js'
+import type { PerfConfig, PerfEnvironment, PerfFlags } from './perf-config.js'
+import { loadPerfConfig } from './perf-config.js'
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/chat-export.db'
 
@@ -30,10 +32,11 @@ const serveConfigSchema = z.object({
   faults: z.string().optional(),
 })
 
-export type ServeConfig = z.infer<typeof serveConfigSchema>
+/** Performance settings are optional here: a caller that omits them gets their defaults. */
+export type ServeConfig = z.infer<typeof serveConfigSchema> & Partial<PerfConfig>
 
 /** The environment variables the CLI understands (documented in README). */
-export interface Environment {
+export interface Environment extends PerfEnvironment {
   CHAT_EXPORT_STORE?: string | undefined
   CHAT_EXPORT_HOST?: string | undefined
   CHAT_EXPORT_PORT?: string | undefined
@@ -54,7 +57,7 @@ export function processEnvironment(): Environment {
 }
 
 /** Flags given to `serve` (already parsed by commander; undefined when not given). */
-export interface ServeFlags {
+export interface ServeFlags extends PerfFlags {
   store?: string | undefined
   host?: string | undefined
   port?: string | undefined
@@ -93,10 +96,12 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     faults: flags.faults ?? env.CHAT_EXPORT_FAULTS,
   }
   const parsed = serveConfigSchema.safeParse(raw)
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    )
+  const perf = loadPerfConfig(flags, env)
+  if (!parsed.success || perf.config === undefined) {
+    throw new ConfigError([
+      ...(parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      ...perf.problems,
+    ])
   }
   if (parsed.data.faults !== undefined) {
     try {
@@ -105,7 +110,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
       throw new ConfigError([(err as Error).message])
     }
   }
-  return parsed.data
+  return { ...parsed.data, ...perf.config }
 }
 
 /** Resolves the store URL for the admin commands (accounts, tokens, import). */

@@ -18,6 +18,7 @@ import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
+import type { CompressionMode } from './compression.js'
 import { rateLimit } from './rate-limit.js'
 
 export interface AppDeps {
@@ -34,6 +35,8 @@ export interface AppDeps {
   metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
+  /** Codings export pages may be compressed with, by Accept-Encoding (default `br`). */
+  compression?: CompressionMode | undefined
 }
 
 /** Builds the application. */
@@ -89,6 +92,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
+        compression: deps.compression,
       }),
     )
   }

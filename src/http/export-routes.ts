@@ -13,6 +13,8 @@ import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
+import type { CompressionMode } from './compression.js'
+import { compressedStream, MIN_COMPRESSED_BYTES, negotiateEncoding } from './compression.js'
 
 export interface ExportRoutesOptions {
   store: Store
@@ -20,12 +22,15 @@ export interface ExportRoutesOptions {
   publicUrl?: string | undefined
   minStartAgeSeconds: number
   metrics?: Metrics | undefined
+  /** Which codings pages may be compressed with (default `br`: brotli or gzip). */
+  compression?: CompressionMode | undefined
 }
 
 /** The export routes, mounted under both path shapes. */
 export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>()
   const minAge = options.minStartAgeSeconds * MICROS_PER_SECOND
+  const compression = options.compression ?? 'br'
 
   app.get('/:stream', async (c) => {
     const name = c.req.param('stream')
@@ -71,7 +76,18 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       page.body.byteOffset,
       page.body.byteLength,
     )
-    return c.body(bytes, 200, { 'content-type': 'application/json' })
+    // The same URL is served compressed or not depending on the request: caches must key on it.
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      vary: 'Accept-Encoding',
+    }
+    const coding =
+      bytes.byteLength < MIN_COMPRESSED_BYTES
+        ? 'identity'
+        : negotiateEncoding(c.req.header('accept-encoding'), compression)
+    if (coding === 'identity') return c.body(bytes, 200, headers)
+    headers['content-encoding'] = coding
+    return c.body(compressedStream(bytes, coding), 200, headers)
   })
 
   app.all('/:stream', () => {

@@ -32,6 +32,10 @@ export function registerServe(program: Command): void {
       'fault injection for connector tests: "header" and/or "429=0.1,500=0.05,slow=0.1,drop=0.02,seed=7"',
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option(
+      '--compression <mode>',
+      'compress export pages the client accepts: br (brotli, else gzip; default), gzip or off',
+    )
     .action(
       action(async (flags: ServeFlags) => {
         const config = loadServeConfig(flags, processEnvironment())
