@@ -9,6 +9,7 @@ import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
 import { registerSync } from './commands/sync.js'
 import { registerTokens } from './commands/tokens.js'
+import { registerTls } from './commands/tls.js'
 import { reportError } from './shared-options.js'
 
 /** Builds the program (without parsing). */
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerImport(program)
   registerSync(program)
   registerSimulate(program)
+  registerTls(program)
   return program
 }
 

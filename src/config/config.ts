@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { parseFaultPlan } from '../domain/fault-plan.js'
+import type { TlsEnvironment } from './tls-config.js'
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/chat-export.db'
 
@@ -33,7 +34,7 @@ const serveConfigSchema = z.object({
 export type ServeConfig = z.infer<typeof serveConfigSchema>
 
 /** The environment variables the CLI understands (documented in README). */
-export interface Environment {
+export interface Environment extends TlsEnvironment {
   CHAT_EXPORT_STORE?: string | undefined
   CHAT_EXPORT_HOST?: string | undefined
   CHAT_EXPORT_PORT?: string | undefined
