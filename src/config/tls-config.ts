@@ -118,7 +118,9 @@ export function loadTlsConfig(flags: TlsFlags, env: TlsEnvironment, storeUrl: st
     }
   }
   if ((raw.certFile === undefined) !== (raw.keyFile === undefined)) {
-    problems.push('--tls-cert and --tls-key: give both (a certificate and its private key) or neither')
+    problems.push(
+      '--tls-cert and --tls-key: give both (a certificate and its private key) or neither',
+    )
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
   return parsed.data

@@ -8,9 +8,7 @@
 
 /** What the Host of a request asks for. */
 export type HostTarget =
-  | { kind: 'subdomain'; account: string }
-  | { kind: 'zopim' }
-  | { kind: 'other' }
+  { kind: 'subdomain'; account: string } | { kind: 'zopim' } | { kind: 'other' }
 
 // One DNS label: what Zendesk allows in a subdomain (letters, digits, inner hyphens).
 const SUBDOMAIN = /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.zendesk\.com$/

@@ -3,7 +3,7 @@
  * HTTP/1.1 fallback (node:http2's `allowHTTP1`, so every client negotiates what it speaks).
  * @module
  */
-import { createAdaptorServer, type ServerType } from '@hono/node-server'
+import { createAdaptorServer } from '@hono/node-server'
 import { createSecureServer, type Http2SecureServer } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { ServerTlsMaterial } from '../tls/local-ca.js'
@@ -26,7 +26,7 @@ export function createTlsServer(fetch: Fetch, material: ServerTlsMaterial): TlsS
     fetch,
     createServer: createSecureServer,
     serverOptions: { key: material.keyPem, cert: material.certPem, allowHTTP1: true },
-  }) as ServerType as Http2SecureServer
+  }) as Http2SecureServer
   const sockets = new Set<Socket>()
   const track = (socket: Socket) => {
     sockets.add(socket)
@@ -34,7 +34,7 @@ export function createTlsServer(fetch: Fetch, material: ServerTlsMaterial): TlsS
   }
   server.on('connection', track)
   // A client that gives up on the handshake (an untrusted CA) is no server error: drop it quietly.
-  server.on('tlsClientError', (_err, socket) => socket.destroy())
+  server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy())
   let listening = false
   return {
     server,

@@ -35,8 +35,9 @@ export async function startTls(
   const material = serverTlsMaterial(tls, new Date(clock.now() / 1000))
   const server = createTlsServer(fetch, material)
   const url = tls.https ? await server.listen(config.host, tls.port) : undefined
-  const detach = tls.proxy ? // serve() without a createServer option gives a node:http server: the one with 'connect'.
-    attachConnectProxy(plain as Server, server) : () => {}
+  const detach = tls.proxy // serve() without a createServer option gives a node:http server: the one with 'connect'.
+    ? attachConnectProxy(plain as Server, server)
+    : () => {}
   return {
     url,
     caPath: material.caPath,

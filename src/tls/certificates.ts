@@ -37,13 +37,16 @@ const CA_DAYS = 3650
 // Apple's and browsers' ceiling for a leaf certificate is 398 days.
 const LEAF_DAYS = 397
 
-function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+function newKeyPair(): {
+  privateKey: forge.pki.rsa.PrivateKey
+  publicKey: forge.pki.rsa.PublicKey
+} {
   const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   })
-  const key = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey
+  const key = forge.pki.privateKeyFromPem(privateKey)
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e) }
 }
 
@@ -80,7 +83,10 @@ export function createCertificateAuthority(options: CertificateOptions): Certifi
     { name: 'subjectKeyIdentifier' },
   ])
   cert.sign(keys.privateKey, forge.md.sha256.create())
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) }
+  return {
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: forge.pki.privateKeyToPem(keys.privateKey),
+  }
 }
 
 /** Creates a server certificate for `names` (DNS names and IP addresses), signed by `ca`. */
@@ -115,5 +121,8 @@ export function createLeafCertificate(
     },
   ])
   cert.sign(caKey, forge.md.sha256.create())
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) }
+  return {
+    certPem: forge.pki.certificateToPem(cert),
+    keyPem: forge.pki.privateKeyToPem(keys.privateKey),
+  }
 }

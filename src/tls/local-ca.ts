@@ -78,5 +78,9 @@ export function serverTlsMaterial(config: TlsConfig, now: Date): ServerTlsMateri
   const { ca } = ensureLocalCa(config.dir, now)
   const leaf = createLeafCertificate(ca, [...ZENDESK_CERT_NAMES, ...config.names], { now })
   // The chain: clients that trust the CA verify the leaf through it.
-  return { certPem: leaf.certPem + ca.certPem, keyPem: leaf.keyPem, caPath: caPaths(config.dir).cert }
+  return {
+    certPem: leaf.certPem + ca.certPem,
+    keyPem: leaf.keyPem,
+    caPath: caPaths(config.dir).cert,
+  }
 }

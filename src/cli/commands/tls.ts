@@ -44,7 +44,7 @@ export function registerTls(program: Command): void {
     .option('--store <url>', 'the store whose folder holds the CA by default')
     .option('--path', 'print only the path of ca.pem')
     .action(
-      action(async (flags: TlsCaFlags) => {
+      action((flags: TlsCaFlags) => {
         const env = processEnvironment()
         const tlsDir = flags.tlsDir ?? env.CHAT_EXPORT_TLS_DIR
         const dir =
@@ -53,10 +53,11 @@ export function registerTls(program: Command): void {
         const ca = caPaths(dir).cert
         if (flags.path) {
           process.stdout.write(`${ca}\n`)
-          return
+          return Promise.resolve()
         }
         if (created) process.stderr.write(`created a new local CA in ${dir}\n`)
         process.stdout.write(trustInstructions(ca))
+        return Promise.resolve()
       }),
     )
 }
