@@ -157,39 +157,59 @@ describe('serve --tls --proxy', () => {
     }
   })
 
+  /** Runs a Python requests client that follows next_page; START may use zenpy's overrides. */
+  async function pythonExport(env: Record<string, string>) {
+    const script = [
+      'import json, os, requests',
+      '# The URL zenpy builds: {ZENPY_FORCE_SCHEME}://{ZENPY_FORCE_NETLOC}/api/v2/chat/...',
+      'netloc = os.environ.get("ZENPY_FORCE_NETLOC")',
+      'url = os.environ["START"] if not netloc else os.environ.get("ZENPY_FORCE_SCHEME", "https") + "://" + netloc + os.environ["START_PATH"]',
+      'ids, hosts = [], set()',
+      'while True:',
+      '    r = requests.get(url, headers={"Authorization": "Bearer " + os.environ["TOKEN"]})',
+      '    r.raise_for_status()',
+      '    page = r.json()',
+      '    ids += [c["id"] for c in page["chats"]]',
+      '    hosts.add(requests.utils.urlparse(page["next_page"]).netloc)',
+      '    if page["count"] < 100: break',
+      '    url = page["next_page"]',
+      'print(json.dumps({"ids": ids, "hosts": sorted(hosts)}))',
+    ].join('\n')
+    const { stdout } = await run('python3', ['-c', script], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        REQUESTS_CA_BUNDLE: ca,
+        START,
+        START_PATH: new URL(START).pathname + new URL(START).search,
+        TOKEN: token,
+        ...env,
+      },
+    })
+    return JSON.parse(stdout) as { ids: string[]; hosts: string[] }
+  }
+
   it.skipIf(!hasPythonRequests)(
     'Python requests with HTTPS_PROXY and REQUESTS_CA_BUNDLE exports them exactly once',
     async () => {
-      const script = [
-        'import json, os, requests',
-        'url, ids, hosts = os.environ["START"], [], set()',
-        'while True:',
-        '    r = requests.get(url, headers={"Authorization": "Bearer " + os.environ["TOKEN"]})',
-        '    r.raise_for_status()',
-        '    page = r.json()',
-        '    ids += [c["id"] for c in page["chats"]]',
-        '    hosts.add(requests.utils.urlparse(page["next_page"]).netloc)',
-        '    if page["count"] < 100: break',
-        '    url = page["next_page"]',
-        'print(json.dumps({"ids": ids, "hosts": sorted(hosts)}))',
-      ].join('\n')
-      const { stdout } = await run('python3', ['-c', script], {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HTTPS_PROXY: plain,
-          REQUESTS_CA_BUNDLE: ca,
-          START,
-          TOKEN: token,
-        },
-      })
-      const out = JSON.parse(stdout) as { ids: string[]; hosts: string[] }
+      const out = await pythonExport({ HTTPS_PROXY: plain })
       expect(new Set(out.ids).size).toBe(out.ids.length)
       expect(out.ids).toEqual(baseline)
       expect(out.hosts).toEqual(['demo.zendesk.com'])
     },
   )
+
+  it.skipIf(!hasPythonRequests)(
+    "zenpy's override (ZENPY_FORCE_NETLOC) on the HTTPS port exports them exactly once",
+    async () => {
+      // The token alone picks the account on an IP address; the certificate covers 127.0.0.1.
+      const out = await pythonExport({ ZENPY_FORCE_NETLOC: `127.0.0.1:${tlsPort}` })
+      expect(new Set(out.ids).size).toBe(out.ids.length)
+      expect(out.ids).toEqual(baseline)
+      expect(out.hosts).toEqual([`127.0.0.1:${tlsPort}`])
+    },
+  )
   if (!hasPythonRequests) {
-    it('Python requests case', () => {
+    it('Python requests cases', () => {
       console.warn(
         'skipped: python3 with requests is not installed (apt-get install python3-requests)',
       )
