@@ -6,7 +6,7 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
-import { ConfigError } from './config.js'
+import { ConfigError } from './settings.js'
 
 /** The default port of the HTTPS listener. */
 export const DEFAULT_TLS_PORT = 8443
