@@ -10,14 +10,15 @@ import { AppError } from '../domain/errors.js'
 import type { IngestEvent } from '../domain/events.js'
 import { ingestEventSchema } from '../domain/events.js'
 import type {
+  Chat,
   FoldOutput,
   FoldStateAccess,
   FoldStateKind,
   VisitorChats,
 } from '../domain/fold/index.js'
 import { FOLD_STATE, foldEvent } from '../domain/fold/index.js'
-import type { StreamName } from '../domain/streams.js'
-import { renderChat, streamSpec, timelineKey, timelineSortId } from '../domain/streams.js'
+import type { ItemIdentity, StreamName } from '../domain/streams.js'
+import { renderChat, streamSpec } from '../domain/streams.js'
 import { formatIso, parseIso } from '../domain/time.js'
 import type { Store, WriteTx } from '../store/store.js'
 
@@ -217,9 +218,10 @@ export async function applyEvents(
     }
     await access.flushState()
     const position = tx.position
+    const chats = streamSpec('chats')
     for (const id of access.dirtyChats) {
-      const chat = access.chats.get(id) as Record<string, unknown>
-      await tx.putItem('chats', { key: id, sortId: id, position, ...renderChat(chat, position) })
+      const chat = access.chats.get(id) as Chat
+      await tx.putItem('chats', { ...chats.itemIds(chat), position, ...renderChat(chat, position) })
     }
     let offset = 0
     for (const item of others) {
@@ -329,22 +331,16 @@ function collect(
   others: Array<{ stream: StreamName; key: string; sortId: string; body: string }>,
 ): void {
   for (const chat of output.chats) access.setChat(chat)
-  for (const c of output.conversions) {
-    others.push({ stream: 'conversions', key: c.id, sortId: c.id, body: JSON.stringify(c) })
+  const add = <S extends Exclude<StreamName, 'chats'>>(
+    stream: S,
+    items: readonly ItemIdentity[S][],
+  ) => {
+    const spec = streamSpec(stream)
+    for (const item of items)
+      others.push({ stream, ...spec.itemIds(item), body: JSON.stringify(item) })
   }
-  for (const e of output.department_events) {
-    others.push({ stream: 'department_events', key: e.id, sortId: e.id, body: JSON.stringify(e) })
-  }
-  for (const e of output.agent_events) {
-    others.push({ stream: 'agent_events', key: e.id, sortId: e.id, body: JSON.stringify(e) })
-  }
-  for (const span of output.agent_timeline) {
-    const start = parseIso(span.start_time) ?? 0
-    others.push({
-      stream: 'agent_timeline',
-      key: timelineKey(span.agent_id, start),
-      sortId: timelineSortId(span.agent_id),
-      body: JSON.stringify(span),
-    })
-  }
+  add('conversions', output.conversions)
+  add('department_events', output.department_events)
+  add('agent_events', output.agent_events)
+  add('agent_timeline', output.agent_timeline)
 }
