@@ -8,7 +8,6 @@ import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
 import type { Clock } from '../domain/clock.js'
 import { createApp } from '../http/app.js'
-import { parseFaultPlan } from '../domain/fault-plan.js'
 import { createMetrics } from '../observability/metrics.js'
 import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
@@ -61,7 +60,7 @@ export async function startServer(
       return result
     },
     metrics,
-    faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
+    faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
