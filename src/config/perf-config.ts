@@ -1,46 +1,48 @@
 /**
- * The server's performance settings (flags > environment > defaults, like every setting):
- * `--compression off|gzip|br` (CHAT_EXPORT_COMPRESSION, default `br`: brotli when the client
- * offers it, else gzip). Kept apart from config.ts so it can be read on its own.
+ * `serve`'s performance settings, declared like every other setting (flag > environment >
+ * default, see settings.ts) and kept in their own file: `--compression off|gzip|br`
+ * (CHAT_EXPORT_COMPRESSION, default `br`: brotli when the client offers it, else gzip).
  * @module
  */
-import { z } from 'zod'
+import type { Environment } from './environment.js'
+import type { FlagValues, Setting } from './settings.js'
+import { oneOf, SettingsReader } from './settings.js'
 
 /** The values of `--compression`. */
 export const COMPRESSION_MODES = ['off', 'gzip', 'br'] as const
 
-const perfConfigSchema = z.object({
-  compression: z.enum(COMPRESSION_MODES, {
-    message: `expected one of ${COMPRESSION_MODES.join(', ')}`,
-  }),
-})
+export type CompressionSetting = (typeof COMPRESSION_MODES)[number]
 
-export type PerfConfig = z.infer<typeof perfConfigSchema>
-
-/** Flags given to `serve` for these settings (undefined when not given). */
-export interface PerfFlags {
-  compression?: string | undefined
-}
-
-/** The environment variables for these settings. */
+/** The environment variables of these settings. */
 export interface PerfEnvironment {
   CHAT_EXPORT_COMPRESSION?: string | undefined
 }
 
-export const DEFAULT_PERF_CONFIG: PerfConfig = { compression: 'br' }
+/** Flags of these settings (as commander hands them over; undefined when not given). */
+export interface PerfFlags {
+  compression?: string | undefined
+}
 
-/**
- * Resolves the performance settings.
- * @returns the settings, or the problems (one line each, naming the flag) when a value is invalid.
- */
-export function loadPerfConfig(
-  flags: PerfFlags,
-  env: PerfEnvironment,
-): { config: PerfConfig; problems: [] } | { config?: undefined; problems: string[] } {
-  const parsed = perfConfigSchema.safeParse({
-    compression:
-      flags.compression ?? env.CHAT_EXPORT_COMPRESSION ?? DEFAULT_PERF_CONFIG.compression,
-  })
-  if (parsed.success) return { config: parsed.data, problems: [] }
-  return { problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }
+/** The parsed settings. */
+export interface PerfConfig {
+  compression: CompressionSetting
+}
+
+/** The settings, in --help order. */
+export const PERF_SETTINGS = {
+  compression: {
+    flag: '--compression <mode>',
+    help: "compress export pages the client's Accept-Encoding allows: br (brotli quality 1, else gzip level 1), gzip (never brotli) or off",
+    env: ['CHAT_EXPORT_COMPRESSION'],
+    default: 'br',
+    parse: oneOf(...COMPRESSION_MODES),
+  },
+} as const satisfies Record<string, Setting<unknown>>
+
+/** Resolves the settings; throws a ConfigError naming the flag or variable of a bad value. */
+export function loadPerfConfig(flags: PerfFlags, env: Environment): PerfConfig {
+  const read = new SettingsReader(flags as FlagValues, env)
+  const compression = read.value(PERF_SETTINGS.compression)
+  read.finish()
+  return { compression: compression as CompressionSetting }
 }
