@@ -14,6 +14,8 @@ import { requireToken } from './auth.js'
 import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
+import { restRoutes } from './rest-routes.js'
+import type { DirectoryStore } from '../store/directory-port.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
@@ -34,6 +36,8 @@ export interface AppDeps {
   metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
+  /** The directory resources (`/account`, `/agents`, …); those routes are served when given. */
+  directory?: DirectoryStore | undefined
 }
 
 /** Builds the application. */
@@ -91,6 +95,16 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         metrics: deps.metrics,
       }),
     )
+  }
+
+  const directory = deps.directory
+  if (directory) {
+    for (const prefix of ['/api/v2/chat', '/api/v2']) {
+      app.route(
+        prefix,
+        restRoutes({ store: deps.store, directory, clock: deps.clock, guards: guarded }),
+      )
+    }
   }
 
   app.use('/api/chat-export/v1/*', ...guarded)
