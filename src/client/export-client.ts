@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { formatMicrosAsDecimalSeconds } from '../domain/time.js'
+import { formatMicrosAsDecimalSeconds, parseDecimalSecondsToMicros } from '../domain/time.js'
 import type { BackoffOptions } from './backoff.js'
 import { DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.js'
 import {
@@ -461,7 +461,7 @@ function startTimeMicros(startTime: StartTime | undefined): number {
       )
     }
     // Through the shortest decimal text of the number, so 1608615725.123456 stays ...123456 µs.
-    micros = decimalSecondsToMicros(startTime)
+    micros = parseDecimalSecondsToMicros(String(startTime)) ?? Math.round(startTime * 1_000_000)
   } else {
     micros = startTime.epochMicros
   }
@@ -471,14 +471,6 @@ function startTimeMicros(startTime: StartTime | undefined): number {
     )
   }
   return micros
-}
-
-function decimalSecondsToMicros(seconds: number): number {
-  const text = String(seconds)
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(text)
-  if (!match) return Math.round(seconds * 1_000_000)
-  const fraction = (match[2] ?? '').slice(0, 6).padEnd(6, '0')
-  return Number(match[1]) * 1_000_000 + Number(fraction)
 }
 
 /** `error` and `description` of an error body, when it is the Chat API's JSON shape. */

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from 'hono'
 import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import type { Role, Scope, Store, TokenRecord } from '../store/store.js'
-import { verifyToken } from './tokens.js'
+import { verifyToken } from '../auth/tokens.js'
 
 export interface AuthVariables {
   token: TokenRecord

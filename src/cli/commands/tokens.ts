@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { systemClock } from '../../domain/clock.js'
 import { formatIso } from '../../domain/time.js'
-import { isRole, issueToken, parseScopes } from '../../http/tokens.js'
+import { isRole, issueToken, parseScopes } from '../../auth/tokens.js'
 import { action, CliError, requireAccount, withStore, withStoreOption } from '../shared-options.js'
 
 interface CreateOptions {
