@@ -204,7 +204,12 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
   }
 
   /** Refuses a look-up key (name, email, shortcut id) another record of the account holds. */
-  const checkUnique = async (tx: DirectoryWriteTx, spec: ResourceSpec, record: Json) => {
+  const checkUnique = async (
+    tx: DirectoryWriteTx,
+    spec: ResourceSpec,
+    record: Json,
+    creating: boolean,
+  ) => {
     const entry = toEntry(spec, record)
     const clash =
       spec.kind === 'shortcut'
@@ -212,7 +217,8 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
         : spec.uniqueLookup && entry.lookup !== null
           ? await tx.findEntry(spec.kind, entry.lookup)
           : undefined
-    if (clash && clash.id !== entry.id) {
+    // On create any holder is another record (a shortcut's id is its name, so it may be equal).
+    if (clash && (creating || clash.id !== entry.id)) {
       throw new AppError(
         'RESOURCE_CONFLICT',
         `A ${spec.singular} with ${spec.kind === 'agent' ? 'email' : 'name'} "${clip(entry.lookup ?? entry.id)}" already exists (id ${clash.id}). Choose another or update that one.`,
@@ -247,7 +253,7 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
         const record = await directory.writeDirectory(accountId, async (tx) => {
           const allocatedId = spec.idStyle === 'name' ? 0 : await tx.allocateId(kind)
           const created = buildCreated(spec, body, { accountId, allocatedId, now })
-          await tx.putEntry(kind, await checkUnique(tx, spec, created))
+          await tx.putEntry(kind, await checkUnique(tx, spec, created, true))
           return created
         })
         return c.json(renderRecord(kind, record), 201)
@@ -260,7 +266,7 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
         const record = await directory.writeDirectory(accountId, async (tx) => {
           const entry = await resolve(accountId, spec, param(c, 'id'), tx)
           const updated = buildUpdated(spec, parse(entry), body)
-          await tx.putEntry(kind, await checkUnique(tx, spec, updated))
+          await tx.putEntry(kind, await checkUnique(tx, spec, updated, false))
           return updated
         })
         return c.json(renderRecord(kind, record))
