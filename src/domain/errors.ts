@@ -26,6 +26,7 @@ export const ERRORS = {
   INVALID_EVENT: { status: 400, summary: 'an ingest event is not valid' },
   INVALID_ID_WINDOW: { status: 400, summary: 'since_id or max_id is not a non-negative integer' },
   INVALID_RESOURCE: { status: 400, summary: 'a write body names an unknown or invalid field' },
+  INVALID_CURSOR: { status: 400, summary: 'a /chats cursor this server did not issue' },
   INVALID_SEARCH_QUERY: { status: 400, summary: 'the chats/search q is not understood' },
   SEARCH_PAGE_LIMIT: { status: 400, summary: 'a chats/search page beyond the pagination limit' },
   RESOURCE_NOT_FOUND: { status: 404, summary: 'no such resource in the account' },

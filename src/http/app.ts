@@ -15,7 +15,7 @@ import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { restRoutes } from './rest-routes.js'
-import type { DirectoryStore } from '../store/directory-port.js'
+import type { ChatReader, DirectoryStore } from '../store/directory-port.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
@@ -38,6 +38,8 @@ export interface AppDeps {
   faults?: FaultPlan | undefined
   /** The directory resources (`/account`, `/agents`, …); those routes are served when given. */
   directory?: DirectoryStore | undefined
+  /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
+  chats?: ChatReader | undefined
 }
 
 /** Builds the application. */
@@ -102,7 +104,14 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     for (const prefix of ['/api/v2/chat', '/api/v2']) {
       app.route(
         prefix,
-        restRoutes({ store: deps.store, directory, clock: deps.clock, guards: guarded }),
+        restRoutes({
+          store: deps.store,
+          directory,
+          chats: deps.chats,
+          clock: deps.clock,
+          publicUrl: deps.publicUrl,
+          guards: guarded,
+        }),
       )
     }
   }

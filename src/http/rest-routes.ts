@@ -25,7 +25,24 @@ import {
   SINGLETON_ID,
 } from '../domain/rest/resources.js'
 import { buildCreated, buildUpdated } from '../domain/rest/write-body.js'
-import type { DirectoryEntry, DirectoryStore, DirectoryWriteTx } from '../store/directory-port.js'
+import {
+  parseChatSearchQuery,
+  parseSearchPage,
+  SEARCH_PAGE_SIZE,
+} from '../domain/rest/chat-search.js'
+import {
+  DEFAULT_CHAT_LIST_LIMIT,
+  isLiveChat,
+  MAX_CHAT_LIST_LIMIT,
+  renderChat,
+  searchResult,
+} from '../domain/rest/chats.js'
+import type {
+  ChatReader,
+  DirectoryEntry,
+  DirectoryStore,
+  DirectoryWriteTx,
+} from '../store/directory-port.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
@@ -38,6 +55,10 @@ export interface RestRoutesOptions {
   store: Store
   directory: DirectoryStore
   clock: Clock
+  /** The chats outside the export; `/chats…` routes are served when given. */
+  chats?: ChatReader | undefined
+  /** Public base URL (scheme://host[:port]) for `next_url` and search result `url`s. */
+  publicUrl?: string | undefined
   /** Authentication (and rate limit, faults) run before every handler here. */
   guards: MiddlewareHandler<{ Variables: AuthVariables }>[]
 }
@@ -322,6 +343,82 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
   collection('shortcut', { create: true, remove: true })
   collection('trigger', { create: true, remove: true })
   visitorRoutes()
+  if (options.chats) chatRoutes(options.chats)
+
+  /** `/chats` outside the export (§3.12), read-only here: chat writes go through the fold. */
+  function chatRoutes(chats: ChatReader) {
+    /** The request's own scheme, host and path shape (`/api/v2/chat` or `/api/v2`). */
+    const base = (c: Ctx) => {
+      const url = new URL(c.req.url)
+      const origin = options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : url.origin
+      return { url, origin, prefix: url.pathname.replace(/\/chats(?:\/.*)?$/, '') }
+    }
+    const parseChats = (bodies: Iterable<string>) =>
+      [...bodies].map((b) => JSON.parse(b) as Json).filter(isLiveChat)
+
+    on('GET', '/chats/search', async (c) => {
+      const accountId = read(c, 'chats')
+      const { url, origin, prefix } = base(c)
+      const query = parseChatSearchQuery(url.searchParams.get('q'))
+      const { page, offset } = parseSearchPage(url.searchParams)
+      const found = await chats.searchChats(accountId, query, offset, SEARCH_PAGE_SIZE)
+      const results = parseChats(found.chats).map((chat) =>
+        searchResult(chat, `${origin}${prefix}/chats/${encodeURIComponent(String(chat['id']))}`),
+      )
+      let nextUrl: string | null = null
+      if (offset + SEARCH_PAGE_SIZE < found.total && page < 250) {
+        const next = new URLSearchParams(url.searchParams)
+        next.set('page', String(page + 1))
+        nextUrl = `${origin}${url.pathname}?${next.toString()}`
+      }
+      return c.json({ results, count: found.total, next_url: nextUrl })
+    })
+    on('GET', '/chats/:id', async (c) => {
+      const accountId = read(c, 'chats')
+      const id = param(c, 'id')
+      const body = (await chats.getChats(accountId, [id])).get(id)
+      const chat = body === undefined ? undefined : (JSON.parse(body) as Json)
+      if (!chat || !isLiveChat(chat)) throw notFound('chat', id)
+      return c.json(renderChat(chat))
+    })
+    on('GET', '/chats', async (c) => {
+      const accountId = read(c, 'chats')
+      const { url, origin } = base(c)
+      const ids = url.searchParams.get('ids')
+      if (ids !== null) {
+        // Bulk read: {"docs": {"<id>": chat}, "count": n}, keyed by id (§7.13); unknown ids left out.
+        const wanted = [
+          ...new Set(
+            ids
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== ''),
+          ),
+        ]
+        const found = parseChats((await chats.getChats(accountId, wanted)).values())
+        const docs: Json = {}
+        for (const chat of found) docs[String(chat['id'])] = renderChat(chat)
+        return c.json({ docs, count: found.length })
+      }
+      const limit = chatListLimit(url.searchParams.get('limit'))
+      const cursor = url.searchParams.get('cursor')
+      const afterId = cursor === null || cursor === '' ? null : decodeCursor(cursor)
+      const bodies = await chats.listChats(accountId, afterId, limit)
+      const page = bodies.map((b) => JSON.parse(b) as Json)
+      const live = page.filter(isLiveChat).map(renderChat)
+      const body: Json = { chats: live, count: live.length }
+      // A full page may have more behind it; the last page carries next_url null (§3.12).
+      const last = page[page.length - 1]
+      body['next_url'] =
+        page.length === limit && last
+          ? `${origin}${url.pathname}?${new URLSearchParams({
+              ...(url.searchParams.get('limit') ? { limit: String(limit) } : {}),
+              cursor: encodeCursor(String(last['id'])),
+            }).toString()}`
+          : null
+      return c.json(body)
+    })
+  }
 
   function visitorRoutes() {
     const spec = RESOURCES.visitor
@@ -380,6 +477,34 @@ export function toEntry(spec: ResourceSpec, record: Json): DirectoryEntry {
     lookup: spec.lookup(record),
     body: JSON.stringify(record),
   }
+}
+
+function chatListLimit(raw: string | null): number {
+  if (raw === null || raw === '') return DEFAULT_CHAT_LIST_LIMIT
+  const value = Number(raw)
+  if (!DIGITS.test(raw) || value === 0) {
+    throw new AppError(
+      'INVALID_LIMIT',
+      `limit must be a positive integer, not "${clip(raw)}". Use 1 to ${MAX_CHAT_LIST_LIMIT} (default ${DEFAULT_CHAT_LIST_LIMIT}).`,
+    )
+  }
+  return Math.min(value, MAX_CHAT_LIST_LIMIT)
+}
+
+/** The `/chats` cursor: the last chat id served, opaque to clients (base64url). */
+function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId, 'utf8').toString('base64url')
+}
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (id === '' || encodeCursor(id) !== cursor) {
+    throw new AppError(
+      'INVALID_CURSOR',
+      'cursor is not one this server issued. Follow next_url as given, or start without a cursor.',
+    )
+  }
+  return id
 }
 
 /** A path parameter of the matched route (always present: the route declares it). */

@@ -15,6 +15,7 @@
  * same row-level security policy as the other per-account tables.
  * @module
  */
+import type { ChatSearchQuery } from '../domain/rest/chat-search.js'
 import type { IdWindow } from '../domain/rest/id-window.js'
 import type { DirectoryKind } from '../domain/rest/resources.js'
 import type { WriteTx } from './store.js'
@@ -83,4 +84,31 @@ export interface DirectoryStore {
    * commits or rolls back with it.
    */
   writeDirectory<T>(accountId: number, fn: (tx: DirectoryWriteTx) => Promise<T>): Promise<T>
+}
+
+/**
+ * What the chat routes outside the export need (`/chats`, `/chats/{id}`, `/chats?ids=`,
+ * `/chats/search`): reads of the chats the export already stores (the `chats` stream's current
+ * item per chat id), in chat-id order rather than position order. Deleted chats are returned as
+ * stored; the routes leave them out.
+ */
+export interface ChatReader {
+  /** The stored JSON of each of `ids` that exists in the account: `/chats/{id}`, `/chats?ids=`. */
+  getChats(accountId: number, ids: readonly string[]): Promise<Map<string, string>>
+  /**
+   * Up to `limit` stored chats with id above `afterId` (all when null), ascending by id: the
+   * pages of `GET /chats`, whose `next_url` cursor is the last id served.
+   */
+  listChats(accountId: number, afterId: string | null, limit: number): Promise<string[]>
+  /**
+   * The chats matching a search, ascending by id, skipping `offset` and at most `limit`, with the
+   * total number of matches (`count` of the search body): `/chats/search`. The meaning of a match
+   * is `matchesChatSearch` in `src/domain/rest/chats.ts`; a store may scan or use indexes.
+   */
+  searchChats(
+    accountId: number,
+    query: ChatSearchQuery,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; chats: string[] }>
 }

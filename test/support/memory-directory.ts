@@ -4,8 +4,10 @@
  * `writeDirectory` to the real store's `write`, so positions and serialisation are the store's;
  * only the directory rows live in memory (and roll back with a failed transaction).
  */
+import { matchesChatSearch } from '../../src/domain/rest/chats.js'
 import { applyIdWindow } from '../../src/domain/rest/id-window.js'
 import type {
+  ChatReader,
   DirectoryEntry,
   DirectoryKind,
   DirectoryStore,
@@ -88,6 +90,58 @@ export function memoryDirectory(store: Store): DirectoryStore {
         for (const [key, n] of draftCounters) counters.set(key, n)
         return result
       })
+    },
+  }
+}
+
+/**
+ * A reference chat reader: scans the `chats` export stream of the real store (its current item per
+ * chat) and applies the domain's search semantics. Phase 2 gives the stores their own reads.
+ */
+export function scanChatReader(store: Store): ChatReader {
+  const all = async (accountId: number) => {
+    const chats = new Map<string, string>()
+    let afterPosition = 0
+    let afterSortId: string | null = null
+    for (;;) {
+      const rows = await store.readPage({
+        accountId,
+        stream: 'chats',
+        afterPosition,
+        afterSortId,
+        limit: 1000,
+      })
+      for (const row of rows) {
+        const body = row.body.toString('utf8')
+        chats.set(String((JSON.parse(body) as { id: unknown }).id), body)
+      }
+      const last = rows[rows.length - 1]
+      if (!last) break
+      afterPosition = last.position
+      afterSortId = last.sortId
+    }
+    return [...chats.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  }
+  return {
+    async getChats(accountId, ids) {
+      const found = new Map<string, string>()
+      for (const [id, body] of await all(accountId)) if (ids.includes(id)) found.set(id, body)
+      return found
+    },
+    async listChats(accountId, afterId, limit) {
+      return (await all(accountId))
+        .filter(([id]) => afterId === null || id > afterId)
+        .slice(0, limit)
+        .map(([, body]) => body)
+    },
+    async searchChats(accountId, query, offset, limit) {
+      const hits = (await all(accountId))
+        .map(([, body]) => body)
+        .filter((body) => {
+          const chat = JSON.parse(body) as Record<string, unknown>
+          return chat['deleted'] !== true && matchesChatSearch(query, chat)
+        })
+      return { total: hits.length, chats: hits.slice(offset, offset + limit) }
     },
   }
 }
