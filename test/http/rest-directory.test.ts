@@ -388,6 +388,39 @@ for (const backend of storeBackends()) {
       ).toBe(201)
     })
 
+    it("replays Airbyte's check and its 10 directory streams (manifest @027fa46a) to completion", async () => {
+      const base = '/api/v2/chat'
+      // check: CheckStream on routing_settings, record selector [data].
+      const check = await get(`${base}/routing_settings/account`)
+      expect([check.status, typeof check.body.data]).toEqual([200, 'object'])
+      // accounts: whole body is one record, PK account_key.
+      expect(typeof (await get(`${base}/account`)).body.account_key).toBe('string')
+      // agents, bans: limit=100&since_id=<state, start 0>, then last id + 1, stop on an empty page.
+      for (const path of ['agents', 'bans']) {
+        let since = 0
+        const seen: number[] = []
+        for (let requests = 0; requests < 50; requests++) {
+          const res = await get(`${base}/${path}?limit=100&since_id=${since}`)
+          expect(res.status).toBe(200)
+          const records = (
+            path === 'bans' ? [...res.body.ip_address, ...res.body.visitor] : res.body
+          ) as { id: number; created_at?: unknown }[]
+          if (records.length === 0) break
+          if (path === 'bans') for (const r of records) expect(r).toHaveProperty('created_at')
+          seen.push(...records.map((r) => r.id))
+          since = Math.max(...records.map((r) => r.id)) + 1
+        }
+        expect(seen.length).toBe(new Set(seen).size)
+        expect(seen.length).toBeGreaterThan(0)
+      }
+      // departments, goals, roles, shortcuts, skills, triggers: one request, bare array, PK id.
+      for (const path of ['departments', 'goals', 'roles', 'shortcuts', 'skills', 'triggers']) {
+        const res = await get(`${base}/${path}`)
+        expect([path, res.status, Array.isArray(res.body)]).toEqual([path, 200, true])
+        for (const r of res.body as { id: unknown }[]) expect(r.id).toBeDefined()
+      }
+    })
+
     it('a missing single resource is a catalogued 404; an unserved method a 405 with Allow', async () => {
       const missing = await get('/api/v2/chat/goals/424242')
       expect(missing.status).toBe(404)
