@@ -63,6 +63,7 @@ export async function startServer(
     metrics,
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    directory: store.directory,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>

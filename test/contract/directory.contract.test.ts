@@ -15,6 +15,13 @@ import { storeBackends } from '../support/stores.js'
 
 const IMPLEMENTATIONS: { name: string; make(store: Store): DirectoryStore }[] = [
   { name: 'memory reference', make: memoryDirectory },
+  {
+    name: 'store',
+    make(store) {
+      if (!store.directory) throw new Error(`The ${store.kind} store has no directory.`)
+      return store.directory
+    },
+  },
 ]
 
 const entry = (id: number, lookup: string | null = null): DirectoryEntry => ({

@@ -29,7 +29,7 @@ for (const backend of storeBackends()) {
         store: handle.store,
         clock,
         logger: pino({ level: 'silent' }),
-        directory: memoryDirectory(handle.store),
+        directory: handle.store.directory ?? memoryDirectory(handle.store),
         chats: scanChatReader(handle.store),
       })
       const account = await handle.store.createAccount('chats-a')

@@ -39,7 +39,8 @@ for (const backend of storeBackends()) {
         store: handle.store,
         clock,
         logger: pino({ level: 'silent' }),
-        directory: memoryDirectory(handle.store),
+        // The store's own directory; the in-memory reference only where a store has none yet.
+        directory: handle.store.directory ?? memoryDirectory(handle.store),
       })
       const accountA = await handle.store.createAccount('rest-a')
       const accountB = await handle.store.createAccount('rest-b')

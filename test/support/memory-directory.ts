@@ -14,6 +14,7 @@ import type {
   DirectoryWriteTx,
   IdWindow,
 } from '../../src/store/directory-port.js'
+import { extendWriteTx } from '../../src/store/directory-tx.js'
 import type { Store } from '../../src/store/store.js'
 
 type Table = Map<string, DirectoryEntry>
@@ -62,7 +63,7 @@ export function memoryDirectory(store: Store): DirectoryStore {
           return table(accountId, kind, draft)
         }
         const draftCounters = new Map(counters)
-        const tx: DirectoryWriteTx = Object.assign(Object.create(base) as DirectoryWriteTx, {
+        const tx: DirectoryWriteTx = extendWriteTx(base, {
           async allocateId(kind: DirectoryKind) {
             const key = `${accountId}/${kind}`
             const highest = Math.max(
