@@ -19,6 +19,19 @@ export function renderError(err: unknown, c: Context, logger: Logger): Response 
       headers,
     })
   }
+  if (isClientAbort(err, c)) {
+    // The client hung up mid-upload: expected on any network, nobody reads the answer. One short
+    // line, no stack: it is not a server error.
+    logger.info({ path: c.req.path, method: c.req.method }, 'request aborted by the client')
+    return renderError(
+      new AppError(
+        'REQUEST_ABORTED',
+        'The connection closed before the request body arrived. Send it again.',
+      ),
+      c,
+      logger,
+    )
+  }
   if (isStoreUnavailable(err)) {
     logger.warn({ err: summarize(err), path: c.req.path }, 'store unavailable')
     return new Response(
@@ -38,6 +51,14 @@ export function renderError(err: unknown, c: Context, logger: Logger): Response 
     ),
     { status: 500, headers: { 'content-type': 'application/json' } },
   )
+}
+
+/** Node's "aborted" (ECONNRESET from the incoming message) or the request's abort signal. */
+function isClientAbort(err: unknown, c: Context): boolean {
+  if (c.req.raw.signal.aborted) return true
+  if (!(err instanceof Error)) return false
+  const code = (err as { code?: unknown }).code
+  return (code === 'ECONNRESET' && err.message === 'aborted') || err.name === 'AbortError'
 }
 
 function isStoreUnavailable(err: unknown): boolean {

@@ -3,6 +3,7 @@
  * shuts down cleanly. The only place that wires concrete implementations together.
  * @module
  */
+import type { Server as HttpServer } from 'node:http'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
@@ -14,6 +15,7 @@ import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
 import { ingestService } from '../ingest/ingest-events.js'
+import { attachClientErrors } from './client-errors.js'
 
 export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
@@ -85,6 +87,11 @@ export async function startServer(
     if (!deps.store) await store.close()
     throw err
   }
+  attachClientErrors(server as HttpServer, {
+    logger: deps.logger,
+    fetch: app.fetch,
+    hostname: config.host,
+  })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
