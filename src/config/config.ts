@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { parseFaultPlan } from '../domain/fault-plan.js'
+import { limitsConfigSchema, rawLimits, type LimitsEnvironment } from './limits-config.js'
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/chat-export.db'
 
@@ -28,12 +29,14 @@ const serveConfigSchema = z.object({
   demoSpeed: z.coerce.number().positive(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   faults: z.string().optional(),
+  /** Optional so hand-built configs (tests) may leave it out; the server then uses the defaults. */
+  limits: limitsConfigSchema.optional(),
 })
 
 export type ServeConfig = z.infer<typeof serveConfigSchema>
 
 /** The environment variables the CLI understands (documented in README). */
-export interface Environment {
+export interface Environment extends LimitsEnvironment {
   CHAT_EXPORT_STORE?: string | undefined
   CHAT_EXPORT_HOST?: string | undefined
   CHAT_EXPORT_PORT?: string | undefined
@@ -91,6 +94,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     demoSpeed: flags.speed ?? '1',
     logLevel: flags.logLevel ?? env.CHAT_EXPORT_LOG_LEVEL ?? 'info',
     faults: flags.faults ?? env.CHAT_EXPORT_FAULTS,
+    limits: rawLimits(env),
   }
   const parsed = serveConfigSchema.safeParse(raw)
   if (!parsed.success) {

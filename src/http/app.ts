@@ -19,6 +19,7 @@ import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
 import { rateLimit } from './rate-limit.js'
+import type { SendGuard } from './send-guard.js'
 
 export interface AppDeps {
   store: Store
@@ -34,6 +35,8 @@ export interface AppDeps {
   metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
+  /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
+  sendGuard?: SendGuard | undefined
 }
 
 /** Builds the application. */
@@ -89,6 +92,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
+        sendGuard: deps.sendGuard,
       }),
     )
   }

@@ -16,6 +16,8 @@ import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
 import { ingestService } from '../ingest/ingest-events.js'
 import { attachClientErrors } from './client-errors.js'
+import { DEFAULT_LIMITS } from '../config/limits-config.js'
+import { createSendGuard } from '../http/send-guard.js'
 
 export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
@@ -65,6 +67,7 @@ export async function startServer(
     metrics,
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
