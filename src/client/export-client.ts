@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { formatMicrosAsDecimalSeconds } from '../domain/time.js'
+import { formatMicrosAsDecimalSeconds, parseDecimalSecondsToMicros } from '../domain/time.js'
 import type { BackoffOptions } from './backoff.js'
 import { DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.js'
 import {
@@ -28,6 +28,7 @@ import {
   redactUrl,
 } from './errors.js'
 import type { ExportCursor, ExportItem, ExportPage } from './export-page.js'
+import type { PageItem } from './items.js'
 import { isHttpUrl, parseExportCursor, parsePageBody } from './export-page.js'
 import type { ExportStream } from './export-streams.js'
 import { DEFAULT_FIELDS, STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
@@ -195,6 +196,11 @@ export class ExportClient {
    * `follow`. Each page carries the cursor that resumes after it. Throws ExportHttpError,
    * ExportNetworkError, ExportProtocolError, or the abort reason when aborted.
    */
+  pages<S extends ExportStream>(
+    stream: S,
+    options?: PagesOptions & { fields?: undefined },
+  ): AsyncGenerator<ExportPage<PageItem<S>>, void, undefined>
+  pages(stream: ExportStream, options?: PagesOptions): AsyncGenerator<ExportPage, void, undefined>
   async *pages(
     stream: ExportStream,
     options: PagesOptions = {},
@@ -255,6 +261,11 @@ export class ExportClient {
   }
 
   /** The items of `stream`, page after page (see `pages`). */
+  items<S extends ExportStream>(
+    stream: S,
+    options?: PagesOptions & { fields?: undefined },
+  ): AsyncGenerator<PageItem<S>, void, undefined>
+  items(stream: ExportStream, options?: PagesOptions): AsyncGenerator<ExportItem, void, undefined>
   async *items(
     stream: ExportStream,
     options: PagesOptions = {},
@@ -461,7 +472,7 @@ function startTimeMicros(startTime: StartTime | undefined): number {
       )
     }
     // Through the shortest decimal text of the number, so 1608615725.123456 stays ...123456 µs.
-    micros = decimalSecondsToMicros(startTime)
+    micros = parseDecimalSecondsToMicros(String(startTime)) ?? Math.round(startTime * 1_000_000)
   } else {
     micros = startTime.epochMicros
   }
@@ -471,14 +482,6 @@ function startTimeMicros(startTime: StartTime | undefined): number {
     )
   }
   return micros
-}
-
-function decimalSecondsToMicros(seconds: number): number {
-  const text = String(seconds)
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(text)
-  if (!match) return Math.round(seconds * 1_000_000)
-  const fraction = (match[2] ?? '').slice(0, 6).padEnd(6, '0')
-  return Number(match[1]) * 1_000_000 + Number(fraction)
 }
 
 /** `error` and `description` of an error body, when it is the Chat API's JSON shape. */

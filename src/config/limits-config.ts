@@ -1,10 +1,10 @@
 /**
  * Resource limits of the HTTP server: how long a reader may stall and how many response bytes may
- * wait to be sent. Kept apart from config.ts so the limits have one small home; config.ts only
- * reads them into `ServeConfig.limits`.
+ * wait to be sent. Declared as `serve` settings (flag > environment > default, like the others).
  * @module
  */
-import { z } from 'zod'
+import type { Setting, SettingsReader } from './settings.js'
+import { integer, invalid } from './settings.js'
 
 export interface LimitsConfig {
   /**
@@ -28,23 +28,39 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   overloadRetryAfterSeconds: 1,
 }
 
-/** The environment variables that set the limits (no flags: they are operator settings). */
-export interface LimitsEnvironment {
-  CHAT_EXPORT_SEND_TIMEOUT?: string | undefined
-  CHAT_EXPORT_MAX_BYTES_IN_FLIGHT?: string | undefined
+/** A number of seconds above 0, at most a day. */
+function seconds(text: string): number {
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN
+  if (!(value > 0 && value <= 86_400))
+    invalid('expected a number of seconds above 0, at most 86400')
+  return value
 }
 
-export const limitsConfigSchema = z.object({
-  sendTimeoutSeconds: z.coerce.number().positive().max(86_400),
-  maxBytesInFlight: z.coerce.number().int().min(1),
-  overloadRetryAfterSeconds: z.coerce.number().int().min(1).max(3600),
-})
+/** `serve`'s limit settings. */
+export const LIMITS_SETTINGS = {
+  sendTimeout: {
+    flag: '--send-timeout <seconds>',
+    help: 'drop a reader whose connection takes no data for this long',
+    env: ['CHAT_EXPORT_SEND_TIMEOUT'],
+    default: String(DEFAULT_LIMITS.sendTimeoutSeconds),
+    parse: seconds,
+  },
+  maxBytesInFlight: {
+    flag: '--max-bytes-in-flight <bytes>',
+    help: 'bytes of export pages built but not yet sent, beyond which pages get 503 with Retry-After',
+    env: ['CHAT_EXPORT_MAX_BYTES_IN_FLIGHT'],
+    default: String(DEFAULT_LIMITS.maxBytesInFlight),
+    parse: integer(1),
+  },
+} as const satisfies Record<string, Setting<unknown>>
 
-/** The raw limits (environment over defaults), validated by `limitsConfigSchema`. */
-export function rawLimits(env: LimitsEnvironment): Record<keyof LimitsConfig, unknown> {
+/** The limits, read with the command's reader (problems are collected there). */
+export function readLimits(read: SettingsReader): LimitsConfig {
   return {
-    sendTimeoutSeconds: env.CHAT_EXPORT_SEND_TIMEOUT ?? DEFAULT_LIMITS.sendTimeoutSeconds,
-    maxBytesInFlight: env.CHAT_EXPORT_MAX_BYTES_IN_FLIGHT ?? DEFAULT_LIMITS.maxBytesInFlight,
+    sendTimeoutSeconds:
+      read.value(LIMITS_SETTINGS.sendTimeout) ?? DEFAULT_LIMITS.sendTimeoutSeconds,
+    maxBytesInFlight:
+      read.value(LIMITS_SETTINGS.maxBytesInFlight) ?? DEFAULT_LIMITS.maxBytesInFlight,
     overloadRetryAfterSeconds: DEFAULT_LIMITS.overloadRetryAfterSeconds,
   }
 }

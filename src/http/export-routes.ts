@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
 import type { SendGuard } from './send-guard.js'
+import { isZendeskHost } from './zendesk-hosts.js'
 
 export interface ExportRoutesOptions {
   store: Store
@@ -62,7 +63,8 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       spec,
       query,
       requestUrl: url,
-      publicUrl: options.publicUrl,
+      // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
+      publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
       // With a minimum start age, only items older than that age are served, so every next_page
       // the server issues stays valid when it is followed.
       maxPosition: minAge > 0 ? now - minAge : undefined,

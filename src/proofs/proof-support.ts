@@ -14,7 +14,7 @@ import { startBenchPostgres } from '../bench/bench-postgres.js'
 import { markdownTable } from '../bench/table.js'
 import { processEnvironment } from '../config/config.js'
 import { systemClock } from '../domain/clock.js'
-import { issueToken } from '../http/tokens.js'
+import { issueToken } from '../auth/tokens.js'
 import { openStore } from '../store/open-store.js'
 
 /** The built CLI, from src/proofs (vitest) and from dist/proofs (npm run check:*) alike. */

@@ -28,7 +28,8 @@ import {
   type Sleep,
 } from './ingest-sink.js'
 import { deriveSeed } from './rng.js'
-import { simulate, type SimulationRates } from './simulate-day.js'
+import { simulate } from './simulate-day.js'
+import type { SimulationRates } from './simulate-options.js'
 
 const HOUR: Micros = 3_600_000_000
 

@@ -3,17 +3,6 @@
  * `sync_state`. Table and column names come from this fixed list only, never from input.
  * @module
  */
-import type { ExportStream } from '../client/index.js'
-
-/** Key columns of each stream's table, in primary-key order. */
-export const KEY_COLUMNS: Record<ExportStream, readonly string[]> = {
-  chats: ['id'],
-  conversions: ['id'],
-  department_events: ['id'],
-  agent_timeline: ['agent_id', 'start_time'],
-  agent_events: ['id'],
-}
-
 /** A table of the chat-export server's own store: a sync must never write into that database. */
 export const SERVER_STORE_MARKER_TABLE = 'account_clock'
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemClock } from '../../src/domain/clock.js'
-import { issueToken } from '../../src/http/tokens.js'
+import { issueToken } from '../../src/auth/tokens.js'
 import { startServer, type RunningServer } from '../../src/server/start-server.js'
 import { storeBackends, type StoreHandle } from '../support/stores.js'
 

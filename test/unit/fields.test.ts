@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -14,11 +14,8 @@ import {
 } from '../../src/domain/fields.js'
 import { STREAM_NAMES, streamSpec } from '../../src/domain/streams.js'
 
-// The reference document's example items (semantics.md §9). A repository copy wins when present.
-const EXAMPLES_DIR =
-  [join(import.meta.dirname, '../fixtures/examples'), '/work/shared/spec/examples'].find((dir) =>
-    existsSync(join(dir, 'chats.jsonl')),
-  ) ?? '/work/shared/spec/examples'
+// The reference document's example items (semantics.md §9), copied into the repository.
+const EXAMPLES_DIR = join(import.meta.dirname, '../fixtures/examples')
 
 function readJsonl(name: string): Record<string, unknown>[] {
   return readFileSync(join(EXAMPLES_DIR, name), 'utf8')

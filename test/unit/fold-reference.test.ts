@@ -9,7 +9,7 @@ import { ingestEventSchema } from '../../src/domain/events.js'
 import type { FoldOutput } from '../../src/domain/fold/index.js'
 import { MemoryFoldState, foldEvent } from '../../src/domain/fold/index.js'
 
-const EXAMPLES = '/work/shared/spec/examples'
+const EXAMPLES = new URL('../fixtures/examples', import.meta.url).pathname
 
 function jsonl(name: string): any[] {
   return readFileSync(`${EXAMPLES}/${name}`, 'utf8')

@@ -1,5 +1,6 @@
 /**
- * Bearer tokens: random (256-bit secret), shown once, stored only as a SHA-256 hash, found by a
+ * Bearer tokens, the application service that issues and checks them (used by HTTP auth, the CLI
+ * and the demo): random (256-bit secret), shown once, stored only as a SHA-256 hash, found by a
  * public prefix and compared in constant time.
  *
  * Format: `cxp_<prefix>_<secret>` where prefix is 12 base64url characters (72 random bits, public,
