@@ -21,6 +21,7 @@ import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
 import { rateLimit } from './rate-limit.js'
+import type { SendGuard } from './send-guard.js'
 
 export interface AppDeps {
   store: Store
@@ -40,6 +41,8 @@ export interface AppDeps {
   directory?: DirectoryStore | undefined
   /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
   chats?: ChatReader | undefined
+  /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
+  sendGuard?: SendGuard | undefined
 }
 
 /** Builds the application. */
@@ -95,6 +98,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
+        sendGuard: deps.sendGuard,
       }),
     )
   }

@@ -36,7 +36,7 @@ function fromHeader(value: string, plan: FaultPlan): Fault {
     if (Number.isFinite(ms) && ms >= 0 && ms <= 60_000) return { kind: 'delay', ms }
   }
   throw new AppError(
-    'INVALID_BODY',
+    'INVALID_PARAMETER',
     `X-Chat-Export-Fault "${value}" is not understood. Use 429, 429;retry-after=N, 500, 503, delay=MS (≤ 60000) or drop.`,
   )
 }
