@@ -130,7 +130,7 @@ class AccountDestination implements Destination {
  * `update_timestamp` to the position: the source's own value, since that is where a chat is placed.
  */
 function render(stream: StreamName, item: ExportItem, position: number) {
-  if (stream === 'chats') return renderChat(item as { deleted?: boolean }, position)
+  if (stream === 'chats') return renderChat(item, position)
   return { body: JSON.stringify(item) }
 }
 
