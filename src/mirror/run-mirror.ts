@@ -13,7 +13,7 @@ import type { ExportStream } from '../client/index.js'
 import type { Account, Store } from '../store/store.js'
 import { DuplicateKeyError } from '../store/store-rules.js'
 import type { RunSyncOptions, SyncResult } from '../sync/run-sync.js'
-import { runSync } from '../sync/run-sync.js'
+import { runSync, SyncSourceMismatchError } from '../sync/run-sync.js'
 import type { SyncEvent } from '../sync/sync-events.js'
 import { accountDestination } from './account-destination.js'
 
@@ -66,6 +66,13 @@ export async function runMirror(options: RunMirrorOptions): Promise<MirrorResult
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     ...(options.client === undefined ? {} : { client: options.client }),
+  }).catch((error: unknown) => {
+    // The engine's advice (`sync state reset`) is for sync destinations; a mirror starts over in
+    // a new account instead, since resetting would copy everything a second time.
+    if (!(error instanceof SyncSourceMismatchError)) throw error
+    throw new SyncSourceMismatchError(
+      `Account ${account.name} is a mirror of another source than ${options.from}. Mirror that source into a new account (another --account name).`,
+    )
   })
   return { ...result, account, created }
 }
