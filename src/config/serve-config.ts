@@ -20,6 +20,7 @@ import {
   wholeNumber,
 } from './settings.js'
 import { STORE } from './store-config.js'
+import { LIMITS_SETTINGS, readLimits, type LimitsConfig } from './limits-config.js'
 
 /** What a profile changes: the zendesk one restores the reference's five-minute rule and limit. */
 export const PROFILES = {
@@ -47,6 +48,8 @@ export interface ServeConfig {
   faults?: FaultPlan | undefined
   /** Page compression (perf-config.ts; `serve` always sets it, default br). */
   compression?: CompressionSetting | undefined
+  /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
+  limits?: LimitsConfig | undefined
 }
 
 /** Flags given to `serve` (as commander hands them over; undefined when not given). */
@@ -63,6 +66,8 @@ export interface ServeFlags {
   speed?: string | undefined
   logLevel?: string | undefined
   faults?: string | undefined
+  sendTimeout?: string | undefined
+  maxBytesInFlight?: string | undefined
 }
 
 const profileDefault = (key: keyof (typeof PROFILES)['default']) =>
@@ -144,6 +149,7 @@ export const SERVE_SETTINGS = {
     default: 'info',
     parse: oneOf(...LOG_LEVELS),
   },
+  ...LIMITS_SETTINGS,
 } as const satisfies Record<string, Setting<unknown>>
 
 /**
@@ -166,6 +172,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     demoSpeed: read.value(s.speed),
     logLevel: read.value(s.logLevel),
     faults: read.value(s.faults),
+    limits: readLimits(read),
   }
   read.finish()
   // Every setting without a default has been given or left undefined on purpose; the others

@@ -14,12 +14,15 @@ import { requireToken } from './auth.js'
 import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
+import { restRoutes } from './rest-routes.js'
+import type { ChatReader, DirectoryStore } from '../store/directory-port.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
 import type { CompressionMode } from './compression.js'
 import { rateLimit } from './rate-limit.js'
+import type { SendGuard } from './send-guard.js'
 
 export interface AppDeps {
   store: Store
@@ -37,6 +40,12 @@ export interface AppDeps {
   faults?: FaultPlan | undefined
   /** Codings export pages may be compressed with, by Accept-Encoding (default `br`). */
   compression?: CompressionMode | undefined
+  /** The directory resources (`/account`, `/agents`, …); those routes are served when given. */
+  directory?: DirectoryStore | undefined
+  /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
+  chats?: ChatReader | undefined
+  /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
+  sendGuard?: SendGuard | undefined
 }
 
 /** Builds the application. */
@@ -93,8 +102,26 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
         compression: deps.compression,
+        sendGuard: deps.sendGuard,
       }),
     )
+  }
+
+  const directory = deps.directory
+  if (directory) {
+    for (const prefix of ['/api/v2/chat', '/api/v2']) {
+      app.route(
+        prefix,
+        restRoutes({
+          store: deps.store,
+          directory,
+          chats: deps.chats,
+          clock: deps.clock,
+          publicUrl: deps.publicUrl,
+          guards: guarded,
+        }),
+      )
+    }
   }
 
   app.use('/api/chat-export/v1/*', ...guarded)

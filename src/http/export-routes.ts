@@ -15,6 +15,7 @@ import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
 import type { CompressionMode } from './compression.js'
 import { compressedStream, MIN_COMPRESSED_BYTES, negotiateEncoding } from './compression.js'
+import type { SendGuard } from './send-guard.js'
 import { isZendeskHost } from './zendesk-hosts.js'
 
 export interface ExportRoutesOptions {
@@ -25,6 +26,8 @@ export interface ExportRoutesOptions {
   metrics?: Metrics | undefined
   /** Which codings pages may be compressed with (default `br`: brotli or gzip). */
   compression?: CompressionMode | undefined
+  /** Bounds bytes built but unsent and drops stalled readers; unbounded when undefined. */
+  sendGuard?: SendGuard | undefined
 }
 
 /** The export routes, mounted under both path shapes. */
@@ -44,6 +47,7 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'read', 'Incremental export')
     const spec = streamSpec(name)
+    options.sendGuard?.admit()
     const stopTimer = options.metrics?.exportSeconds.startTimer({ stream: name })
     const url = new URL(c.req.url)
     const now = options.clock.now()
@@ -87,9 +91,10 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       bytes.byteLength < MIN_COMPRESSED_BYTES
         ? 'identity'
         : negotiateEncoding(c.req.header('accept-encoding'), compression)
-    if (coding === 'identity') return c.body(bytes, 200, headers)
-    headers['content-encoding'] = coding
-    return c.body(compressedStream(bytes, coding), 200, headers)
+    const encoded = coding === 'identity' ? undefined : compressedStream(bytes, coding)
+    if (encoded) headers['content-encoding'] = coding
+    if (options.sendGuard) return options.sendGuard.send(c, bytes, headers, encoded)
+    return c.body(encoded ?? bytes, 200, headers)
   })
 
   app.all('/:stream', () => {

@@ -3,6 +3,7 @@
  * shuts down cleanly. The only place that wires concrete implementations together.
  * @module
  */
+import type { Server as HttpServer } from 'node:http'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
@@ -13,6 +14,9 @@ import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
 import { ingestService } from '../ingest/ingest-events.js'
+import { attachClientErrors } from './client-errors.js'
+import { DEFAULT_LIMITS } from '../config/limits-config.js'
+import { createSendGuard } from '../http/send-guard.js'
 import type { TlsConfig } from '../config/tls-config.js'
 import { startTls, type RunningTls } from './start-tls.js'
 
@@ -67,6 +71,8 @@ export async function startServer(
     faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
     compression: config.compression,
+    directory: store.directory,
+    sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
@@ -89,6 +95,11 @@ export async function startServer(
     if (!deps.store) await store.close()
     throw err
   }
+  attachClientErrors(server as HttpServer, {
+    logger: deps.logger,
+    fetch: app.fetch,
+    hostname: config.host,
+  })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
