@@ -21,6 +21,9 @@ const TENANT_TABLES = [
   'seen_events',
   'directory',
   'directory_ids',
+  'oauth_clients',
+  'oauth_codes',
+  'oauth_grants',
 ] as const
 
 interface Fixture {
