@@ -72,7 +72,8 @@ export interface OAuthGrantRecord {
   /** The granted scope words, space-separated (may include `chat`). */
   scope: string
   createdAt: Micros
-  /** The access token's expiry. */
+  /** The access token's role and expiry. */
+  role: Role
   expiresAt: Micros | null
   /** When the grant (or its access token, by `tokens revoke`) was revoked or rotated away. */
   revokedAt: Micros | null

@@ -29,7 +29,7 @@ const CODE_COLUMNS = `id, account_id AS "accountId", client_id AS "clientId", pr
 // The grant is revoked when it was, or when its access token was (`tokens revoke`).
 const GRANT_COLUMNS = `g.id, g.account_id AS "accountId", g.client_id AS "clientId",
   g.access_token_id AS "accessTokenId", g.refresh_prefix AS "refreshPrefix",
-  g.refresh_hash AS "refreshHash", g.scope, g.created_at AS "createdAt",
+  g.refresh_hash AS "refreshHash", g.scope, g.created_at AS "createdAt", t.role,
   t.expires_at AS "expiresAt", coalesce(g.revoked_at, t.revoked_at) AS "revokedAt"`
 const GRANTS = 'oauth_grants g JOIN tokens t ON t.id = g.access_token_id AND t.account_id = g.account_id'
 
