@@ -5,9 +5,9 @@
  *
  * Secrets, all random and stored only as SHA-256 (like bearer tokens, src/auth/tokens.ts):
  * - client secret `cxs_<43>` (shown once, on creation), checked against the client row;
- * - authorization code `cxa_<prefix>_<secret>`: one use, {@link OAuthOptions.codeTtlMicros};
+ * - authorization code `cxa_<prefix>_<secret>`: one use, `OAuthOptions.codeTtlMicros`;
  * - access token `cxo_<prefix>_<secret>`: a bearer token like `tokens create` makes, so it works
- *   wherever one does, expires after {@link OAuthOptions.accessTokenTtlMicros}, and is revoked by
+ *   wherever one does, expires after `OAuthOptions.accessTokenTtlMicros`, and is revoked by
  *   `DELETE /oauth/tokens/{id}` (or `tokens revoke`);
  * - refresh token `cxr_<prefix>_<secret>`: one use: a refresh revokes the grant it came from
  *   (its access token too) and issues a new one.
@@ -17,7 +17,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import type { OAuthScopeWord } from '../domain/oauth.js'
+import type { OAuthOptions, OAuthScopeWord } from '../domain/oauth.js'
 import { OAuthError, parseOAuthScope } from '../domain/oauth.js'
 import { MICROS_PER_SECOND, type Micros } from '../domain/time.js'
 import type {
@@ -28,19 +28,6 @@ import type {
 } from '../store/oauth-port.js'
 import type { Role, Scope, Store, TokenRecord } from '../store/store.js'
 import { hashMatches, hashToken, newSecret, secretPrefix, verifyToken } from './tokens.js'
-
-/** Lifetimes. */
-export interface OAuthOptions {
-  /** Access token lifetime (Zendesk's example token lives 10 h; default 10 h). */
-  accessTokenTtlMicros: Micros
-  /** Authorization code lifetime (RFC 6749 §4.1.2: short, at most 10 minutes; default 5 min). */
-  codeTtlMicros: Micros
-}
-
-export const DEFAULT_OAUTH_OPTIONS: OAuthOptions = {
-  accessTokenTtlMicros: 10 * 3600 * MICROS_PER_SECOND,
-  codeTtlMicros: 5 * 60 * MICROS_PER_SECOND,
-}
 
 const CLIENT_ID = /^cxc_([1-9]\d{0,15})_[A-Za-z0-9_-]{16}$/
 

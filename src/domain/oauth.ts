@@ -6,6 +6,21 @@
  * @module
  */
 
+import { MICROS_PER_SECOND, type Micros } from './time.js'
+
+/** Lifetimes of what the OAuth service issues. */
+export interface OAuthOptions {
+  /** Access token lifetime (Zendesk's example token lives 10 h; default 10 h). */
+  accessTokenTtlMicros: Micros
+  /** Authorization code lifetime (RFC 6749 §4.1.2: short, at most 10 minutes; default 5 min). */
+  codeTtlMicros: Micros
+}
+
+export const DEFAULT_OAUTH_OPTIONS: OAuthOptions = {
+  accessTokenTtlMicros: 10 * 3600 * MICROS_PER_SECOND,
+  codeTtlMicros: 5 * 60 * MICROS_PER_SECOND,
+}
+
 /** The scope words of Zendesk Chat (chat-rest-api.md §4.1); any other word is ignored (§7.16). */
 export const OAUTH_SCOPE_WORDS = ['read', 'write', 'chat'] as const
 export type OAuthScopeWord = (typeof OAUTH_SCOPE_WORDS)[number]

@@ -72,6 +72,7 @@ export async function startServer(
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
     directory: store.directory,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
+    oauth: config.oauth,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
