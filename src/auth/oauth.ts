@@ -296,7 +296,11 @@ async function refreshTokenGrant(
       ? undefined
       : await context.oauth.getGrantByRefreshPrefix(client.accountId, prefix)
   const bad = (why: string) => new OAuthError('invalid_grant', `The refresh token ${why}.`)
-  if (!hashMatches(grant?.refreshHash, refresh) || grant === undefined || grant.clientId !== client.id) {
+  if (
+    !hashMatches(grant?.refreshHash, refresh) ||
+    grant === undefined ||
+    grant.clientId !== client.id
+  ) {
     throw bad('is not valid for this client')
   }
   if (grant.revokedAt !== null) {

@@ -119,13 +119,25 @@ async function authorizationRequest(
   params: Params,
   decision: Params | undefined,
 ): Promise<Response> {
-  const client = params['client_id'] ? await findOAuthClient(options.oauth, params['client_id']) : undefined
+  const client = params['client_id']
+    ? await findOAuthClient(options.oauth, params['client_id'])
+    : undefined
   if (client === undefined) {
-    return page(c, 400, 'Unknown client', '<p>The client_id of this link is not a client of this server. Check the OAuth client settings of the application that sent you here.</p>')
+    return page(
+      c,
+      400,
+      'Unknown client',
+      '<p>The client_id of this link is not a client of this server. Check the OAuth client settings of the application that sent you here.</p>',
+    )
   }
   const redirectUri = resolveRedirectUri(client, params['redirect_uri'])
   if (redirectUri === undefined) {
-    return page(c, 400, 'Invalid redirect URI', `<p>The redirect_uri of this link is not registered for the client <b>${html(client.name)}</b>. Register it (PUT /api/v2/oauth/clients/${client.id}) or fix the link.</p>`)
+    return page(
+      c,
+      400,
+      'Invalid redirect URI',
+      `<p>The redirect_uri of this link is not registered for the client <b>${html(client.name)}</b>. Register it (PUT /api/v2/oauth/clients/${client.id}) or fix the link.</p>`,
+    )
   }
   const state = params['state']
   const back = (query: Record<string, string>) => redirect(c, redirectUri, { ...query }, state)
@@ -164,13 +176,24 @@ async function authorizationRequest(
     return back({ code })
   }
   if (options.autoApprove) return approve()
-  if (decision === undefined) return consentForm(c, 200, client, account?.name ?? '', scope, params, '')
+  if (decision === undefined)
+    return consentForm(c, 200, client, account?.name ?? '', scope, params, '')
   if (decision['decision'] === 'deny') {
     return back({ error: 'access_denied', error_description: 'The account owner denied access.' })
   }
   const check = await verifyToken(options.store, decision['owner_token'] ?? '', options.clock.now())
   if (!check.ok || check.record.accountId !== client.accountId || check.record.role !== 'owner') {
-    return consentForm(c, 401, client, account?.name ?? '', scope, params, 'That is not a valid owner token of this account. Create one with: chat-export tokens create --account ' + (account?.name ?? '') + ' --role owner')
+    return consentForm(
+      c,
+      401,
+      client,
+      account?.name ?? '',
+      scope,
+      params,
+      'That is not a valid owner token of this account. Create one with: chat-export tokens create --account ' +
+        (account?.name ?? '') +
+        ' --role owner',
+    )
   }
   return approve()
 }
@@ -451,8 +474,23 @@ function clientFields(body: unknown, creating: boolean): ClientFields & OAuthCli
   const fields: ClientFields = {}
   const bad = (why: string) => new AppError('INVALID_RESOURCE', why)
   for (const key of Object.keys(record)) {
-    if (!['name', 'company', 'redirect_uris', 'client_type', 'scopes', 'id', 'client_identifier', 'agent_id', 'create_date', 'update_date'].includes(key)) {
-      throw bad(`"${key.slice(0, 40)}" is not a field of an OAuth client. Send name, company, redirect_uris, scopes, client_type.`)
+    if (
+      ![
+        'name',
+        'company',
+        'redirect_uris',
+        'client_type',
+        'scopes',
+        'id',
+        'client_identifier',
+        'agent_id',
+        'create_date',
+        'update_date',
+      ].includes(key)
+    ) {
+      throw bad(
+        `"${key.slice(0, 40)}" is not a field of an OAuth client. Send name, company, redirect_uris, scopes, client_type.`,
+      )
     }
   }
   const text = (key: string): string | undefined => {
@@ -481,7 +519,8 @@ function clientFields(body: unknown, creating: boolean): ClientFields & OAuthCli
   if (uris !== undefined) {
     if (uris.length === 0) throw bad('redirect_uris needs at least one absolute URL.')
     for (const uri of uris) {
-      if (!isAbsoluteUrl(uri)) throw bad(`redirect_uris: "${uri.slice(0, 80)}" is not an absolute URL.`)
+      if (!isAbsoluteUrl(uri))
+        throw bad(`redirect_uris: "${uri.slice(0, 80)}" is not an absolute URL.`)
     }
     fields.redirectUris = uris
   } else if (creating) throw bad('redirect_uris is required (one or more absolute URLs).')

@@ -31,7 +31,8 @@ const GRANT_COLUMNS = `g.id, g.account_id AS "accountId", g.client_id AS "client
   g.access_token_id AS "accessTokenId", g.refresh_prefix AS "refreshPrefix",
   g.refresh_hash AS "refreshHash", g.scope, g.created_at AS "createdAt", t.role,
   t.expires_at AS "expiresAt", coalesce(g.revoked_at, t.revoked_at) AS "revokedAt"`
-const GRANTS = 'oauth_grants g JOIN tokens t ON t.id = g.access_token_id AND t.account_id = g.account_id'
+const GRANTS =
+  'oauth_grants g JOIN tokens t ON t.id = g.access_token_id AND t.account_id = g.account_id'
 
 const SQL = {
   insertClient: {
@@ -160,7 +161,11 @@ async function revoke(
   id: number,
   at: number,
 ): Promise<boolean> {
-  const revoked = await rows<{ accessTokenId: number }>(client, SQL.revokeGrant, [accountId, id, at])
+  const revoked = await rows<{ accessTokenId: number }>(client, SQL.revokeGrant, [
+    accountId,
+    id,
+    at,
+  ])
   const tokenId = revoked[0]?.accessTokenId
   if (tokenId === undefined) return false
   await client.query({ ...SQL.revokeToken, values: [accountId, tokenId, at] })
@@ -255,7 +260,11 @@ export function postgresOAuth(db: PostgresConnection): OAuthStore {
         return row
       }),
     getCodeByPrefix: async (accountId, prefix) =>
-      (await read(accountId, (c) => rows<OAuthCodeRecord>(c, SQL.codeByPrefix, [accountId, prefix])))[0],
+      (
+        await read(accountId, (c) =>
+          rows<OAuthCodeRecord>(c, SQL.codeByPrefix, [accountId, prefix]),
+        )
+      )[0],
     issueGrant: (accountId, issue, at) => {
       assertAccountId(accountId)
       return write(accountId, async (client) => {
@@ -296,7 +305,9 @@ export function postgresOAuth(db: PostgresConnection): OAuthStore {
     },
     getGrant: async (accountId, id) => {
       if (!isRowId(id)) return undefined
-      return (await read(accountId, (c) => rows<OAuthGrantRecord>(c, SQL.grant, [accountId, id])))[0]
+      return (
+        await read(accountId, (c) => rows<OAuthGrantRecord>(c, SQL.grant, [accountId, id]))
+      )[0]
     },
     getGrantByRefreshPrefix: async (accountId, prefix) =>
       (
