@@ -404,6 +404,23 @@ for (const backend of storeBackends()) {
       expect((await exchange(await code())).status).toBe(200)
     })
 
+    it('describes every OAuth route in /openapi.json', async () => {
+      const doc = await (await fetch(`${h.url}/openapi.json`)).json()
+      for (const path of [
+        '/oauth2/token',
+        '/oauth2/chat/token',
+        '/oauth2/authorizations/new',
+        '/oauth2/chat/authorizations/new',
+        '/api/v2/chat/oauth/clients',
+        '/api/v2/oauth/clients/{id}',
+        '/api/v2/chat/oauth/tokens',
+        '/api/v2/oauth/tokens/{id}',
+      ]) {
+        expect(doc.paths[path], path).toBeDefined()
+      }
+      expect(doc.components.schemas.OAuthTokenResponse).toBeDefined()
+    })
+
     it('answers a wrong method with Werkzeug’s 405 body', async () => {
       for (const path of ['/oauth2/token', '/oauth2/chat/token']) {
         const res = await fetch(`${h.url}${path}`)
