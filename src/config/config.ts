@@ -21,3 +21,7 @@ export {
 export type { SyncConfig, SyncStateConfig } from './sync-config.js'
 export { loadSimulateConfig, SIMULATE_SETTINGS } from './simulate-config.js'
 export type { SimulateConfig, SimulateSpeed } from './simulate-config.js'
+export { defaultTlsDir, loadTlsConfig } from './tls-config.js'
+export type { TlsConfig, TlsEnvironment, TlsFlags } from './tls-config.js'
+export { loadMirrorConfig, MIRROR_SETTINGS } from './mirror-config.js'
+export type { MirrorConfig } from './mirror-config.js'

@@ -6,6 +6,7 @@
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { parseFaultPlan } from '../domain/fault-plan.js'
 import type { Environment } from './environment.js'
+import type { CompressionSetting } from './perf-config.js'
 import type { FlagValues, Setting } from './settings.js'
 import {
   absoluteUrl,
@@ -19,6 +20,8 @@ import {
   wholeNumber,
 } from './settings.js'
 import { STORE } from './store-config.js'
+import { LIMITS_SETTINGS, readLimits, type LimitsConfig } from './limits-config.js'
+import { OAUTH_SETTINGS, readOAuth, type OAuthConfig } from './oauth-config.js'
 
 /** What a profile changes: the zendesk one restores the reference's five-minute rule and limit. */
 export const PROFILES = {
@@ -44,6 +47,12 @@ export interface ServeConfig {
   logLevel: (typeof LOG_LEVELS)[number]
   /** Fault injection for connector tests, parsed; undefined = off. */
   faults?: FaultPlan | undefined
+  /** Page compression (perf-config.ts; `serve` always sets it, default br). */
+  compression?: CompressionSetting | undefined
+  /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
+  limits?: LimitsConfig | undefined
+  /** OAuth lifetimes and auto-approve; optional for hand-built configs (tests): defaults. */
+  oauth?: OAuthConfig | undefined
 }
 
 /** Flags given to `serve` (as commander hands them over; undefined when not given). */
@@ -60,6 +69,10 @@ export interface ServeFlags {
   speed?: string | undefined
   logLevel?: string | undefined
   faults?: string | undefined
+  sendTimeout?: string | undefined
+  maxBytesInFlight?: string | undefined
+  oauthAutoApprove?: boolean | undefined
+  oauthTokenTtl?: string | undefined
 }
 
 const profileDefault = (key: keyof (typeof PROFILES)['default']) =>
@@ -141,6 +154,8 @@ export const SERVE_SETTINGS = {
     default: 'info',
     parse: oneOf(...LOG_LEVELS),
   },
+  ...LIMITS_SETTINGS,
+  ...OAUTH_SETTINGS,
 } as const satisfies Record<string, Setting<unknown>>
 
 /**
@@ -163,6 +178,8 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     demoSpeed: read.value(s.speed),
     logLevel: read.value(s.logLevel),
     faults: read.value(s.faults),
+    limits: readLimits(read),
+    oauth: readOAuth(read),
   }
   read.finish()
   // Every setting without a default has been given or left undefined on purpose; the others

@@ -11,6 +11,19 @@ import { AppError, errorBody } from '../domain/errors.js'
 
 /** Renders an error as the JSON error response (an unexpected one as INTERNAL). */
 export function renderError(err: unknown, c: Context, logger: Logger): Response {
+  if (!(err instanceof AppError) && isClientAbort(err, c)) {
+    // The client hung up mid-upload: expected on any network, nobody reads the answer. One short
+    // line, no stack: it is not a server error.
+    logger.info({ path: c.req.path, method: c.req.method }, 'request aborted by the client')
+    return renderError(
+      new AppError(
+        'REQUEST_ABORTED',
+        'The connection closed before the request body arrived. Send it again.',
+      ),
+      c,
+      logger,
+    )
+  }
   const appError = err instanceof AppError ? err : new AppError('INTERNAL')
   if (appError !== err) {
     logger.error({ err: summarize(err), path: c.req.path }, 'unexpected error')
@@ -30,6 +43,14 @@ export function renderError(err: unknown, c: Context, logger: Logger): Response 
     JSON.stringify(errorBody(appError.status, appError.description, appError.details)),
     { status: appError.status, headers },
   )
+}
+
+/** Node's "aborted" (ECONNRESET from the incoming message) or the request's abort signal. */
+function isClientAbort(err: unknown, c: Context): boolean {
+  if (c.req.raw.signal.aborted) return true
+  if (!(err instanceof Error)) return false
+  const code = (err as { code?: unknown }).code
+  return (code === 'ECONNRESET' && err.message === 'aborted') || err.name === 'AbortError'
 }
 
 /** What may be logged about an error: its name, code, message and stack (no bodies, no tokens). */

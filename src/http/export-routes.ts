@@ -13,6 +13,10 @@ import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
+import type { CompressionMode } from './compression.js'
+import { compressedStream, MIN_COMPRESSED_BYTES, negotiateEncoding } from './compression.js'
+import type { SendGuard } from './send-guard.js'
+import { isZendeskHost } from './zendesk-hosts.js'
 
 export interface ExportRoutesOptions {
   store: Store
@@ -20,12 +24,17 @@ export interface ExportRoutesOptions {
   publicUrl?: string | undefined
   minStartAgeSeconds: number
   metrics?: Metrics | undefined
+  /** Which codings pages may be compressed with (default `br`: brotli or gzip). */
+  compression?: CompressionMode | undefined
+  /** Bounds bytes built but unsent and drops stalled readers; unbounded when undefined. */
+  sendGuard?: SendGuard | undefined
 }
 
 /** The export routes, mounted under both path shapes. */
 export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>()
   const minAge = options.minStartAgeSeconds * MICROS_PER_SECOND
+  const compression = options.compression ?? 'br'
 
   app.get('/:stream', async (c) => {
     const name = c.req.param('stream')
@@ -38,6 +47,7 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'read', 'Incremental export')
     const spec = streamSpec(name)
+    options.sendGuard?.admit()
     const stopTimer = options.metrics?.exportSeconds.startTimer({ stream: name })
     const url = new URL(c.req.url)
     const now = options.clock.now()
@@ -58,7 +68,8 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       spec,
       query,
       requestUrl: url,
-      publicUrl: options.publicUrl,
+      // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
+      publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
       // With a minimum start age, only items older than that age are served, so every next_page
       // the server issues stays valid when it is followed.
       maxPosition: minAge > 0 ? now - minAge : undefined,
@@ -71,7 +82,19 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       page.body.byteOffset,
       page.body.byteLength,
     )
-    return c.body(bytes, 200, { 'content-type': 'application/json' })
+    // The same URL is served compressed or not depending on the request: caches must key on it.
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      vary: 'Accept-Encoding',
+    }
+    const coding =
+      bytes.byteLength < MIN_COMPRESSED_BYTES
+        ? 'identity'
+        : negotiateEncoding(c.req.header('accept-encoding'), compression)
+    const encoded = coding === 'identity' ? undefined : compressedStream(bytes, coding)
+    if (encoded) headers['content-encoding'] = coding
+    if (options.sendGuard) return options.sendGuard.send(c, bytes, headers, encoded)
+    return c.body(encoded ?? bytes, 200, headers)
   })
 
   app.all('/:stream', () => {

@@ -69,9 +69,7 @@ async function simulatedItems(): Promise<Record<StreamName, unknown[]>> {
     state.writeChats(result.output.chats)
     position += 1
     for (const chat of result.output.chats)
-      items.chats.push(
-        JSON.parse(renderChat(chat as unknown as Record<string, unknown>, position).body),
-      )
+      items.chats.push(JSON.parse(renderChat(chat, position).body))
     for (const stream of STREAM_NAMES) {
       if (stream !== 'chats') items[stream].push(...result.output[stream])
     }

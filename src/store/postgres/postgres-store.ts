@@ -13,6 +13,7 @@
  * with the xid8 snapshot watermark.
  * @module
  */
+import type pg from 'pg'
 import type { Clock } from '../../domain/clock.js'
 import type { Micros } from '../../domain/time.js'
 import { MICROS_PER_SECOND } from '../../domain/time.js'
@@ -38,6 +39,10 @@ import {
   tokenPrefixTaken,
 } from '../store-rules.js'
 import type { PostgresConnectionOptions } from './postgres-connection.js'
+import { postgresDirectory } from './postgres-directory.js'
+import type { DirectoryStore } from '../directory-port.js'
+import type { OAuthStore } from '../oauth-port.js'
+import { postgresOAuth } from './postgres-oauth.js'
 import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
 import { runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
@@ -68,9 +73,16 @@ export class PostgresStore implements Store {
   private readonly db: PostgresConnection
   private readonly clock: Clock
 
+  readonly directory: DirectoryStore
+  readonly oauth: OAuthStore
+
   constructor(options: PostgresStoreOptions) {
     this.clock = options.clock
     this.db = new PostgresConnection(options)
+    this.directory = postgresDirectory(this.db, (accountId, fn) =>
+      this.writeWithClient(accountId, fn),
+    )
+    this.oauth = postgresOAuth(this.db)
   }
 
   migrate(): Promise<void> {
@@ -203,7 +215,15 @@ export class PostgresStore implements Store {
     })
   }
 
-  async write<T>(accountId: number, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  write<T>(accountId: number, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.writeWithClient(accountId, (tx) => fn(tx))
+  }
+
+  /** `write`, also handing `fn` the transaction's connection (for the directory's statements). */
+  private async writeWithClient<T>(
+    accountId: number,
+    fn: (tx: WriteTx, client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
     return await this.db.inAccount(accountId, 'write', async (client) => {
       // 1. The serialisation point: lock the account's sequencer row (creating it the first time).
       let locked = await client.query<{ last_position: number }>({
@@ -221,7 +241,7 @@ export class PostgresStore implements Store {
       const position = nextPosition(this.clock.now(), locked.rows[0]?.last_position ?? 0)
       const tx = new PostgresWriteTx(client, accountId, position)
       try {
-        const result = await fn(tx)
+        const result = await fn(tx, client)
         await tx.flush()
         tx.close()
         // 3. Cover this transaction's items and any preserved item position (a write without
