@@ -71,6 +71,7 @@ export async function startServer(
     faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
     directory: store.directory,
+    chats: store.chats,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
   })
   const listening = new Promise<ServerType>((resolve, reject) => {

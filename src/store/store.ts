@@ -19,7 +19,7 @@
  */
 import type { Micros } from '../domain/time.js'
 import type { StreamName } from '../domain/streams.js'
-import type { DirectoryStore } from './directory-port.js'
+import type { ChatReader, DirectoryStore } from './directory-port.js'
 
 export type Role = 'owner' | 'administrator' | 'agent'
 export type Scope = 'read' | 'write'
@@ -135,6 +135,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   /** The REST directory resources (src/store/directory-port.ts); absent on stores without them. */
   readonly directory?: DirectoryStore
+  /** The chats outside the export (`/chats…`, src/store/directory-port.ts); absent on stores without them. */
+  readonly chats?: ChatReader
   /** Creates or upgrades the schema. Safe to run on every start. */
   migrate(): Promise<void>
   close(): Promise<void>

@@ -8,7 +8,7 @@ import { issueToken } from '../../src/auth/tokens.js'
 import { ManualClock } from '../../src/domain/clock.js'
 import { createApp } from '../../src/http/app.js'
 import { exampleItems } from '../support/harness.js'
-import { memoryDirectory, scanChatReader } from '../support/memory-directory.js'
+import { memoryDirectory } from '../support/memory-directory.js'
 import type { StoreHandle } from '../support/stores.js'
 import { storeBackends } from '../support/stores.js'
 
@@ -30,7 +30,7 @@ for (const backend of storeBackends()) {
         clock,
         logger: pino({ level: 'silent' }),
         directory: handle.store.directory ?? memoryDirectory(handle.store),
-        chats: scanChatReader(handle.store),
+        chats: handle.store.chats,
       })
       const account = await handle.store.createAccount('chats-a')
       const b = await handle.store.createAccount('chats-b')

@@ -40,9 +40,10 @@ import {
 } from '../store-rules.js'
 import type { PostgresConnectionOptions } from './postgres-connection.js'
 import { postgresDirectory } from './postgres-directory.js'
-import type { DirectoryStore } from '../directory-port.js'
+import type { ChatReader, DirectoryStore } from '../directory-port.js'
+import { backfillPostgresChatIndex, postgresChats } from './postgres-chats.js'
 import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
-import { runMigrations } from './postgres-migrations.js'
+import { CHAT_INDEX_MIGRATION, runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
 import { PostgresWriteTx } from './postgres-write-tx.js'
 
@@ -72,6 +73,7 @@ export class PostgresStore implements Store {
   private readonly clock: Clock
 
   readonly directory: DirectoryStore
+  readonly chats: ChatReader
 
   constructor(options: PostgresStoreOptions) {
     this.clock = options.clock
@@ -79,10 +81,21 @@ export class PostgresStore implements Store {
     this.directory = postgresDirectory(this.db, (accountId, fn) =>
       this.writeWithClient(accountId, fn),
     )
+    this.chats = postgresChats(this.db)
   }
 
-  migrate(): Promise<void> {
-    return this.db.asOwner((client) => runMigrations(client, this.db.appRole))
+  async migrate(): Promise<void> {
+    let applied: number[] = []
+    await this.db.asOwner(async (client) => {
+      applied = await runMigrations(client, this.db.appRole)
+    })
+    if (applied.includes(CHAT_INDEX_MIGRATION)) {
+      const accounts = await this.listAccounts()
+      await backfillPostgresChatIndex(
+        this.db,
+        accounts.map((a) => a.id),
+      )
+    }
   }
 
   close(): Promise<void> {
