@@ -48,13 +48,23 @@ export function chatIndexArgs(accountId: number, key: string, body: string): Cha
  */
 export function backfillSqliteChatIndex(db: Database.Database): void {
   const put = db.prepare<ChatIndexArgs>(PUT_CHAT_INDEX_SQL)
-  const rows = db
-    .prepare<[], { accountId: number; key: string; body: Buffer }>(
-      "SELECT account_id AS accountId, item_key AS key, body FROM items WHERE stream = 'chats'",
-    )
-    .iterate()
-  for (const row of rows)
-    put.run(...chatIndexArgs(row.accountId, row.key, row.body.toString('utf8')))
+  const accounts = db.prepare<[], number>('SELECT id FROM accounts ORDER BY id').pluck().all()
+  // Batches by key (a statement cannot write while another still iterates on the connection).
+  const batch = db.prepare<[number, string], { key: string; body: Buffer }>(
+    `SELECT item_key AS key, body FROM items WHERE account_id = ? AND stream = 'chats'
+       AND item_key > ? ORDER BY item_key LIMIT 500`,
+  )
+  for (const accountId of accounts) {
+    let after = ''
+    for (;;) {
+      const rows = batch.all(accountId, after)
+      for (const row of rows)
+        put.run(...chatIndexArgs(accountId, row.key, row.body.toString('utf8')))
+      const last = rows[rows.length - 1]
+      if (last === undefined) break
+      after = last.key
+    }
+  }
 }
 
 const JOIN = `FROM chat_index c JOIN items i

@@ -1,0 +1,252 @@
+/**
+ * The chat reader's contract (src/store/directory-port.ts `ChatReader`): each store's own reader,
+ * which reads through its chat index, must answer exactly as the reference model (a scan of the
+ * chats export stream with the domain's `matchesChatSearch`, test/support/memory-directory.ts)
+ * for random chats and random searches; and the index follows every replaced item in the same
+ * transaction, across accounts, restarts and an upgrade from a database without the index.
+ */
+import Database from 'better-sqlite3'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ManualClock } from '../../src/domain/clock.js'
+import type { ChatSearchQuery } from '../../src/domain/rest/chat-search.js'
+import { parseChatSearchQuery } from '../../src/domain/rest/chat-search.js'
+import { renderChat, streamSpec } from '../../src/domain/streams.js'
+import { formatIso } from '../../src/domain/time.js'
+import type { ChatReader } from '../../src/store/directory-port.js'
+import type { Store } from '../../src/store/store.js'
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { scanChatReader } from '../support/memory-directory.js'
+import type { StoreHandle } from '../support/stores.js'
+import { storeBackends } from '../support/stores.js'
+
+const T0 = 1_700_000_000_000_000
+const HOUR = 3_600_000_000
+const NAMES = ['Ann Lee', 'bob', 'Çelik', 'Dana']
+const TAGS = ['vip', 'Refund', 'bug']
+const WORDS = ['hello', 'refund please', 'Danke', 'order 42']
+
+type Chat = Record<string, unknown>
+
+const chatArb = (index: number) =>
+  fc
+    .record({
+      offline: fc.boolean(),
+      start: fc.integer({ min: 0, max: 48 }),
+      length: fc.option(fc.integer({ min: 0, max: 5 })),
+      visitor: fc.constantFrom(...NAMES),
+      agents: fc.subarray(NAMES),
+      tags: fc.subarray(TAGS),
+      rating: fc.constantFrom(null, 'good', 'bad'),
+      messages: fc.subarray(WORDS),
+      deleted: fc.boolean(),
+    })
+    .map((c): Chat => ({
+      id: `2012.${String(index).padStart(4, '0')}.k`,
+      type: c.offline ? 'offline_msg' : 'chat',
+      timestamp: formatIso(T0 + c.start * HOUR),
+      ...(c.length === null ? {} : { end_timestamp: formatIso(T0 + (c.start + c.length) * HOUR) }),
+      visitor: { name: c.visitor, email: `${c.visitor.split(' ')[0]}@Example.com` },
+      agent_names: c.agents,
+      tags: c.tags,
+      rating: c.rating,
+      comment: null,
+      department_name: 'Sales',
+      history: c.messages.map((msg) => ({ type: 'chat.msg', msg })),
+      deleted: c.deleted,
+    }))
+
+const queryArb: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.option(
+      fc.tuple(
+        fc.constantFrom('timestamp', 'end_timestamp'),
+        fc.option(fc.integer({ min: 0, max: 50 })),
+        fc.option(fc.integer({ min: 0, max: 50 })),
+      ),
+    ),
+    fc.option(fc.constantFrom('type:chat', 'type:offline_msg')),
+    fc.option(
+      fc.oneof(
+        fc.constantFrom(...TAGS).map((t) => `tags:${t.toUpperCase()}`),
+        fc.constantFrom(...NAMES).map((n) => `agent_names:"${n}"`),
+        fc.constantFrom(...NAMES).map((n) => `visitor_name:"${n.toLowerCase()}"`),
+        fc.constantFrom('rating:good', 'rating:bad', 'visitor_email:ann@example.com'),
+      ),
+    ),
+    fc.option(fc.constantFrom('hello', '"refund please"', 'danke', 'ann', 'vip', 'zzz')),
+  )
+  .map(([range, type, value, text]) => {
+    const terms: string[] = []
+    if (range) {
+      const [field, a, b] = range
+      const lo = a === null ? '*' : formatIso(T0 + Math.min(a, b ?? a) * HOUR).replace('Z', '')
+      const hi = b === null ? '*' : formatIso(T0 + Math.max(a ?? b, b) * HOUR)
+      terms.push(`${field}:[${lo} TO ${hi}]`)
+    }
+    for (const t of [type, value, text]) if (t !== null) terms.push(t)
+    return terms.length === 0 ? 'type:chat' : terms.join(' AND ')
+  })
+
+async function putChats(store: Store, accountId: number, chats: readonly Chat[]): Promise<void> {
+  const spec = streamSpec('chats')
+  await store.write(accountId, async (tx) => {
+    for (const chat of chats) {
+      await tx.putItem('chats', {
+        ...spec.itemIds(chat as { id: string }),
+        position: tx.position,
+        ...renderChat(chat, tx.position),
+      })
+    }
+  })
+}
+
+const ids = (bodies: readonly string[]) => bodies.map((b) => (JSON.parse(b) as Chat)['id'])
+
+for (const backend of storeBackends()) {
+  describe(`${backend.name}: chat reader`, () => {
+    const clock = new ManualClock(T0 + 100 * HOUR)
+    let handle: StoreHandle
+    let reader: ChatReader
+    let reference: ChatReader
+    let a: number
+    let b: number
+
+    beforeAll(async () => {
+      handle = await backend.create(clock)
+      if (!handle.store.chats) throw new Error(`The ${backend.name} store has no chat reader.`)
+      reader = handle.store.chats
+      reference = scanChatReader(handle.store)
+      a = (await handle.store.createAccount('chats-a')).id
+      b = (await handle.store.createAccount('chats-b')).id
+    })
+    afterAll(async () => handle.cleanup())
+
+    it('answers every list, bulk read and search as the reference scan does', async () => {
+      const chats = fc.sample(fc.tuple(...Array.from({ length: 60 }, (_, i) => chatArb(i))), {
+        numRuns: 1,
+        seed: 7,
+      })[0] as Chat[]
+      await putChats(handle.store, a, chats.slice(0, 30))
+      await putChats(handle.store, a, chats.slice(30))
+      // The other account holds the same ids with other content: nothing of it may show.
+      await putChats(
+        handle.store,
+        b,
+        chats.map((c) => ({ ...c, deleted: false, tags: ['vip'], visitor: { name: 'Other' } })),
+      )
+
+      const live = chats.filter((c) => c['deleted'] !== true).map((c) => c['id'])
+      for (const limit of [1, 7, 100]) {
+        const seen: unknown[] = []
+        let after: string | null = null
+        for (;;) {
+          const page = await reader.listChats(a, after, limit)
+          expect(page.length).toBeLessThanOrEqual(limit)
+          seen.push(...ids(page))
+          if (page.length < limit) break
+          after = String(seen[seen.length - 1])
+        }
+        expect(seen).toEqual([...live].sort())
+      }
+
+      const wanted = [String(chats[3]?.['id']), 'nope', String(chats[40]?.['id'])]
+      expect([...(await reader.getChats(a, wanted)).keys()].sort()).toEqual(
+        [...(await reference.getChats(a, wanted)).keys()].sort(),
+      )
+
+      await fc.assert(
+        fc.asyncProperty(queryArb, fc.integer({ min: 0, max: 3 }), async (q, page) => {
+          const query: ChatSearchQuery = parseChatSearchQuery(q)
+          const got = await reader.searchChats(a, query, page * 5, 5)
+          const want = await reference.searchChats(a, query, page * 5, 5)
+          expect({ q, total: got.total, ids: ids(got.chats) }).toEqual({
+            q,
+            total: want.total,
+            ids: ids(want.chats),
+          })
+        }),
+        { numRuns: 150, seed: 11 },
+      )
+    })
+
+    it('follows a replaced item: a chat deleted, retagged or re-timed is found as it is now', async () => {
+      const id = '2012.9999.z'
+      const chat: Chat = {
+        id,
+        type: 'chat',
+        timestamp: formatIso(T0),
+        visitor: { name: 'Zed', email: 'zed@x.io' },
+        tags: ['old'],
+        history: [],
+      }
+      await putChats(handle.store, a, [chat])
+      const search = (q: string) => reader.searchChats(a, parseChatSearchQuery(q), 0, 40)
+      expect((await search('tags:old visitor_name:zed')).total).toBe(1)
+      await putChats(handle.store, a, [{ ...chat, tags: ['new'], timestamp: formatIso(T0 + HOUR) }])
+      expect((await search('tags:old visitor_name:zed')).total).toBe(0)
+      expect(
+        ids((await search(`tags:new AND timestamp:[${formatIso(T0 + HOUR)} TO *]`)).chats),
+      ).toEqual([id])
+      // A transaction that fails leaves the index as the items: unchanged.
+      await expect(
+        handle.store.write(a, async (tx) => {
+          await tx.putItem('chats', {
+            key: id,
+            sortId: id,
+            position: tx.position,
+            ...renderChat({ ...chat, tags: ['rolled-back'] }, tx.position),
+          })
+          throw new Error('abort')
+        }),
+      ).rejects.toThrow('abort')
+      expect((await search('tags:rolled-back')).total).toBe(0)
+      await putChats(handle.store, a, [{ ...chat, deleted: true }])
+      expect((await search('visitor_name:zed')).total).toBe(0)
+      expect(ids(await reader.listChats(a, '2012.9998', 10))).not.toContain(id)
+      // Deleted chats are still read by id (the routes answer 404 for them, the export shows them).
+      expect(JSON.parse((await reader.getChats(a, [id])).get(id) ?? '{}').deleted).toBe(true)
+    })
+
+    it('a reopened store reads the same index', async () => {
+      const again = await handle.reopen(clock)
+      expect(await again.chats?.listChats(a, null, 1000)).toEqual(
+        await reader.listChats(a, null, 1000),
+      )
+    })
+  })
+}
+
+describe('sqlite: upgrading a database without the chat index', () => {
+  it('backfills the index for the chats already stored', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'chat-export-upgrade-'))
+    const path = join(dir, 'old.db')
+    const clock = new ManualClock(T0)
+    try {
+      let store = await openSqliteStore({ path, clock })
+      await store.migrate()
+      const account = await store.createAccount('old')
+      await putChats(store, account.id, [
+        { id: 'c1', type: 'chat', timestamp: formatIso(T0), tags: ['x'], history: [] },
+        { id: 'c2', type: 'chat', timestamp: formatIso(T0), history: [] },
+      ])
+      await store.close()
+      // As a database of the release before the index: no chat_index table, migration 4 unknown.
+      const raw = new Database(path)
+      raw.exec('DROP TABLE chat_index; DELETE FROM schema_migrations WHERE version = 4')
+      raw.close()
+      store = await openSqliteStore({ path, clock })
+      await store.migrate()
+      expect(ids((await store.chats?.listChats(account.id, null, 10)) ?? [])).toEqual(['c1', 'c2'])
+      expect(
+        (await store.chats?.searchChats(account.id, parseChatSearchQuery('tags:x'), 0, 40))?.total,
+      ).toBe(1)
+      await store.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
