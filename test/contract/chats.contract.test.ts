@@ -6,6 +6,9 @@
  * transaction, across accounts, restarts and an upgrade from a database without the index.
  */
 import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/domain/clock.js'
@@ -195,7 +198,7 @@ for (const backend of storeBackends()) {
             key: id,
             sortId: id,
             position: tx.position,
-            ...renderChat({ ...chat, tags: ['rolled-back'] }, tx.position),
+            ...renderChat({ ...chat, tags: ['rolled-back'] } as Chat, tx.position),
           })
           throw new Error('abort')
         }),
@@ -219,9 +222,6 @@ for (const backend of storeBackends()) {
 
 describe('sqlite: upgrading a database without the chat index', () => {
   it('backfills the index for the chats already stored', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     const dir = mkdtempSync(join(tmpdir(), 'chat-export-upgrade-'))
     const path = join(dir, 'old.db')
     const clock = new ManualClock(T0)
