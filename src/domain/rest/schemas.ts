@@ -21,7 +21,7 @@ export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/, 'an ISO-8601 UTC time ending in Z')
 /** `"unlimited"` or a numeric string (§7.8); numbers are accepted and served as strings. */
-const planLimit = z
+export const planLimit = z
   .union([z.literal('unlimited'), z.string().regex(/^\d+$/), z.number().int().nonnegative()])
   .transform(String)
 
