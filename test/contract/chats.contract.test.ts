@@ -19,6 +19,9 @@ import { formatIso } from '../../src/domain/time.js'
 import type { ChatReader } from '../../src/store/directory-port.js'
 import type { Store } from '../../src/store/store.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { searchSql } from '../../src/store/sqlite/sqlite-chats.js'
+import { chatIndexFilter, MAX_TEXT_SEARCH_CHATS } from '../../src/domain/rest/chat-index.js'
+import { AppError } from '../../src/domain/errors.js'
 import { scanChatReader } from '../support/memory-directory.js'
 import type { StoreHandle } from '../support/stores.js'
 import { storeBackends } from '../support/stores.js'
@@ -219,6 +222,84 @@ for (const backend of storeBackends()) {
     })
   })
 }
+
+describe('sqlite: the chat index is what searches read', () => {
+  let dir: string
+  let path: string
+  let store: Store
+  let accountId: number
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chat-export-index-'))
+    path = join(dir, 'index.db')
+    store = await openSqliteStore({ path, clock: new ManualClock(T0) })
+    await store.migrate()
+    accountId = (await store.createAccount('big')).id
+    const many: Chat[] = []
+    for (let i = 0; i <= MAX_TEXT_SEARCH_CHATS; i++) {
+      many.push({
+        id: `c${String(i).padStart(6, '0')}`,
+        type: 'chat',
+        timestamp: formatIso(T0 + i * 1_000_000),
+        history: [{ type: 'chat.msg', msg: 'hello' }],
+      })
+    }
+    await putChats(store, accountId, many)
+  })
+  afterAll(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a time range is a range of a time index, never a scan of the table', () => {
+    const raw = new Database(path, { readonly: true })
+    try {
+      for (const [q, index] of [
+        [
+          'type:chat AND end_timestamp:[2024-01-01T00:00:00 TO 2024-01-15T00:00:00]',
+          'chat_index_by_end',
+        ],
+        ['timestamp:[2018-09-15T05:00:00Z TO 2019-09-29T05:00:00Z]', 'chat_index_by_timestamp'],
+      ] as const) {
+        const sql = searchSql(chatIndexFilter(parseChatSearchQuery(q)))
+        for (const text of [sql.count, sql.page]) {
+          const plan = raw
+            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${text}`)
+            .all(accountId, ...sql.params, ...(text === sql.page ? [40, 0] : []))
+            .map((r) => r.detail)
+          expect(plan.join(' | '), q).toContain(`USING INDEX ${index}`)
+          expect(
+            plan.some((d) => /^SCAN /.test(d)),
+            plan.join(' | '),
+          ).toBe(false)
+        }
+      }
+    } finally {
+      raw.close()
+    }
+  })
+
+  it('free text over more chats than the bound is refused; within a window it is served', async () => {
+    const reader = store.chats!
+    const refused = await reader
+      .searchChats(accountId, parseChatSearchQuery('hello'), 0, 40)
+      .catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(AppError)
+    expect((refused as AppError).code).toBe('INVALID_SEARCH_QUERY')
+    const windowed = await reader.searchChats(
+      accountId,
+      parseChatSearchQuery(
+        `hello AND timestamp:[${formatIso(T0)} TO ${formatIso(T0 + 99_000_000)}]`,
+      ),
+      0,
+      40,
+    )
+    expect(windowed.total).toBe(100)
+    // Without free text, any size is answered from the index.
+    expect(
+      (await reader.searchChats(accountId, parseChatSearchQuery('type:chat'), 0, 40)).total,
+    ).toBe(MAX_TEXT_SEARCH_CHATS + 1)
+  })
+})
 
 describe('sqlite: upgrading a database without the chat index', () => {
   it('backfills the index for the chats already stored', async () => {

@@ -96,6 +96,21 @@ function whereOf(filter: ChatIndexFilter): { sql: string; params: (string | numb
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params }
 }
 
+/** The statements of a search: the count of its matches and one page of their bodies. */
+export function searchSql(filter: ChatIndexFilter): {
+  count: string
+  page: string
+  params: (string | number)[]
+} {
+  const where = whereOf(filter)
+  return {
+    count: `SELECT count(*) FROM chat_index c WHERE c.account_id = ? AND c.deleted = 0${where.sql}`,
+    page: `SELECT i.body ${JOIN} WHERE c.account_id = ? AND c.deleted = 0${where.sql}
+             ORDER BY c.chat_id LIMIT ? OFFSET ?`,
+    params: where.params,
+  }
+}
+
 /** The chat reader of a SQLite store (reads on the reader connection). */
 export function sqliteChats(db: SqliteConnection): ChatReader {
   const reader = db.reader
@@ -125,11 +140,8 @@ export function sqliteChats(db: SqliteConnection): ChatReader {
     return found
   }
   const count = (accountId: number, filter: ChatIndexFilter): number => {
-    const where = whereOf(filter)
-    return statement(
-      `SELECT count(*) FROM chat_index c WHERE c.account_id = ? AND c.deleted = 0${where.sql}`,
-      true,
-    ).get(accountId, ...where.params) as number
+    const sql = searchSql(filter)
+    return statement(sql.count, true).get(accountId, ...sql.params) as number
   }
   return {
     getChats(accountId, ids) {
@@ -162,12 +174,13 @@ export function sqliteChats(db: SqliteConnection): ChatReader {
           if (candidates > MAX_TEXT_SEARCH_CHATS) throw textSearchTooBroad(candidates)
         }
         const total = count(accountId, filter)
-        const where = whereOf(filter)
-        const bodies = statement(
-          `SELECT i.body ${JOIN} WHERE c.account_id = ? AND c.deleted = 0${where.sql}
-             ORDER BY c.chat_id LIMIT ? OFFSET ?`,
-          true,
-        ).all(accountId, ...where.params, limit, offset) as Buffer[]
+        const sql = searchSql(filter)
+        const bodies = statement(sql.page, true).all(
+          accountId,
+          ...sql.params,
+          limit,
+          offset,
+        ) as Buffer[]
         return { total, chats: bodies.map((b) => b.toString('utf8')) }
       })
     },
