@@ -22,7 +22,10 @@ import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { searchSql } from '../../src/store/sqlite/sqlite-chats.js'
 import { chatIndexFilter, MAX_TEXT_SEARCH_CHATS } from '../../src/domain/rest/chat-index.js'
 import { AppError } from '../../src/domain/errors.js'
+import pg from 'pg'
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { scanChatReader } from '../support/memory-directory.js'
+import { freshPostgresDatabase, postgresTestServerAvailable } from '../support/postgres.js'
 import type { StoreHandle } from '../support/stores.js'
 import { storeBackends } from '../support/stores.js'
 
@@ -328,6 +331,81 @@ describe('sqlite: upgrading a database without the chat index', () => {
       await store.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe.skipIf(!postgresTestServerAvailable())('postgres: the chat index', () => {
+  it('a 14-day end_timestamp window is a range of its index, under row-level security', async () => {
+    const db = await freshPostgresDatabase()
+    const store = await openPostgresStore({ url: db.url, clock: new ManualClock(T0) })
+    await store.migrate()
+    const account = await store.createAccount('plans')
+    // A year of chats, one an hour: with statistics the planner picks by real selectivity.
+    const year: Chat[] = Array.from({ length: 24 * 365 }, (_, i) => ({
+      id: `p${String(i).padStart(5, '0')}`,
+      type: 'chat',
+      timestamp: formatIso(T0 + i * HOUR),
+      end_timestamp: formatIso(T0 + i * HOUR + 600_000_000),
+      history: [],
+    }))
+    await putChats(store, account.id, year)
+    await store.close()
+    const admin = new pg.Client({ connectionString: db.adminUrl })
+    await admin.connect()
+    try {
+      await admin.query('ANALYZE chat_index')
+      const { rows } = await admin.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT count(*) FROM chat_index c WHERE c.account_id = $1 AND NOT c.deleted
+           AND c.end_timestamp IS NOT NULL AND c.end_timestamp >= $2 AND c.end_timestamp <= $3`,
+        [account.id, T0 + 100 * 24 * HOUR, T0 + 114 * 24 * HOUR],
+      )
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+      expect(plan).toContain('chat_index_by_end')
+      expect(plan).toMatch(/Index Cond: .*end_timestamp >=/)
+      expect(plan).not.toContain('Seq Scan')
+      const rls = await admin.query<{ relrowsecurity: boolean; relforcerowsecurity: boolean }>(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'chat_index'",
+      )
+      expect(rls.rows[0]).toEqual({ relrowsecurity: true, relforcerowsecurity: true })
+    } finally {
+      await admin.end()
+    }
+  })
+
+  it('an upgrade backfills the index for the chats already stored', async () => {
+    const db = await freshPostgresDatabase()
+    const clock = new ManualClock(T0)
+    let store = await openPostgresStore({ url: db.url, clock })
+    await store.migrate()
+    const account = await store.createAccount('old')
+    const many: Chat[] = Array.from({ length: 1203 }, (_, i) => ({
+      id: `c${String(i).padStart(5, '0')}`,
+      type: 'chat',
+      timestamp: formatIso(T0),
+      tags: i % 2 === 0 ? ['even'] : [],
+      history: [],
+    }))
+    await putChats(store, account.id, many)
+    await store.close()
+    const admin = new pg.Client({ connectionString: db.adminUrl })
+    await admin.connect()
+    await admin.query('DROP TABLE chat_index; DELETE FROM schema_migrations WHERE version = 4')
+    await admin.end()
+    store = await openPostgresStore({ url: db.url, clock })
+    try {
+      await store.migrate()
+      const listed = await store.chats.listChats(account.id, null, 2000)
+      expect(listed.length).toBe(1203)
+      const even = await store.chats.searchChats(
+        account.id,
+        parseChatSearchQuery('tags:even'),
+        0,
+        40,
+      )
+      expect(even.total).toBe(602)
+    } finally {
+      await store.close()
     }
   })
 })
