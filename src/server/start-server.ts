@@ -71,6 +71,7 @@ export async function startServer(
     metrics,
     faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    compression: config.compression,
     directory: store.directory,
     chats: store.chats,
     chatWrites: store.chats ? chatWriter(store) : undefined,
