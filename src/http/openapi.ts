@@ -7,6 +7,7 @@
  */
 import { exportItemJsonSchema } from '../domain/schemas/index.js'
 import type { StreamName } from '../domain/streams.js'
+import { oauthPaths, oauthSchemas } from './openapi-oauth.js'
 import { STREAM_NAMES } from '../domain/streams.js'
 import { restOpenApiPaths, restOpenApiSchemas } from './openapi-rest.js'
 
@@ -189,6 +190,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     }
   }
+  Object.assign(paths, oauthPaths())
   return {
     openapi: '3.1.0',
     info: {
@@ -202,6 +204,7 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         ...itemSchemas(),
         ...restOpenApiSchemas(),
+        ...oauthSchemas(),
         Error: {
           type: 'object',
           required: ['error', 'description'],

@@ -76,6 +76,7 @@ export async function startServer(
     chats: store.chats,
     chatWrites: store.chats ? chatWriter(store) : undefined,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
+    oauth: config.oauth,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>

@@ -318,9 +318,9 @@ describe('sqlite: upgrading a database without the chat index', () => {
         { id: 'c2', type: 'chat', timestamp: formatIso(T0), history: [] },
       ])
       await store.close()
-      // As a database of the release before the index: no chat_index table, migration 4 unknown.
+      // As a database of the release before the index: no chat_index table, migration 5 unknown.
       const raw = new Database(path)
-      raw.exec('DROP TABLE chat_index; DELETE FROM schema_migrations WHERE version = 4')
+      raw.exec('DROP TABLE chat_index; DELETE FROM schema_migrations WHERE version = 5')
       raw.close()
       store = await openSqliteStore({ path, clock })
       await store.migrate()
@@ -390,7 +390,7 @@ describe.skipIf(!postgresTestServerAvailable())('postgres: the chat index', () =
     await store.close()
     const admin = new pg.Client({ connectionString: db.adminUrl })
     await admin.connect()
-    await admin.query('DROP TABLE chat_index; DELETE FROM schema_migrations WHERE version = 4')
+    await admin.query('DROP TABLE chat_index; DELETE FROM schema_migrations WHERE version = 5')
     await admin.end()
     store = await openPostgresStore({ url: db.url, clock })
     try {

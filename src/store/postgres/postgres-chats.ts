@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL implementation of the chat reader (src/store/directory-port.ts `ChatReader`):
- * reads of the `chats` export items through `chat_index` (migration 4), the per-chat row the
+ * reads of the `chats` export items through `chat_index` (migration 5), the per-chat row the
  * write transaction keeps beside each item, under the same row-level security as the items (each
  * statement also names the account). `GET /chats` walks the index's primary key in id order,
  * `/chats?ids=` reads items by key, and a search filters the index rows of its time window (one of
@@ -43,7 +43,7 @@ export function chatIndexColumns(items: readonly { key: string; body: string }[]
 const BACKFILL_BATCH = 500
 
 /**
- * Fills chat_index for the chats stored before migration 4, one account (and row-level security
+ * Fills chat_index for the chats stored before migration 5, one account (and row-level security
  * scope) at a time. Rows a server wrote meanwhile are newer and are kept.
  */
 export async function backfillPostgresChatIndex(

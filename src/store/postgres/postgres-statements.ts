@@ -208,7 +208,7 @@ export const CHAT_INDEX_SQL = {
     rating = EXCLUDED.rating, department_name = EXCLUDED.department_name,
     agent_names = EXCLUDED.agent_names, tags = EXCLUDED.tags, search_text = EXCLUDED.search_text`,
   },
-  /** The backfill after migration 4: a row a concurrent writer already wrote is newer; keep it. */
+  /** The backfill after migration 5: a row a concurrent writer already wrote is newer; keep it. */
   backfill: {
     name: 'ce_backfill_chat_index',
     text: `${chatIndexInsert}

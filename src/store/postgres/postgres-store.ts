@@ -42,6 +42,8 @@ import type { PostgresConnectionOptions } from './postgres-connection.js'
 import { postgresDirectory } from './postgres-directory.js'
 import type { ChatReader, DirectoryStore } from '../directory-port.js'
 import { backfillPostgresChatIndex, postgresChats } from './postgres-chats.js'
+import type { OAuthStore } from '../oauth-port.js'
+import { postgresOAuth } from './postgres-oauth.js'
 import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
 import { CHAT_INDEX_MIGRATION, runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
@@ -74,6 +76,7 @@ export class PostgresStore implements Store {
 
   readonly directory: DirectoryStore
   readonly chats: ChatReader
+  readonly oauth: OAuthStore
 
   constructor(options: PostgresStoreOptions) {
     this.clock = options.clock
@@ -82,6 +85,7 @@ export class PostgresStore implements Store {
       this.writeWithClient(accountId, fn),
     )
     this.chats = postgresChats(this.db)
+    this.oauth = postgresOAuth(this.db)
   }
 
   async migrate(): Promise<void> {

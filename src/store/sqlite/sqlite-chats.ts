@@ -1,6 +1,6 @@
 /**
  * The SQLite implementation of the chat reader (src/store/directory-port.ts `ChatReader`): reads
- * of the `chats` export items through `chat_index` (migration 4), the per-chat row the write
+ * of the `chats` export items through `chat_index` (migration 5), the per-chat row the write
  * transaction keeps beside each item. `GET /chats` walks the index's primary key in id order,
  * `/chats?ids=` reads items by key, and a search filters the index rows of its time window (one
  * of the two time indexes) and reads the bodies of one page only.
@@ -43,7 +43,7 @@ export function chatIndexArgs(accountId: number, key: string, body: string): Cha
 }
 
 /**
- * Fills chat_index for the chats stored before migration 4, inside the migrating transaction
+ * Fills chat_index for the chats stored before migration 5, inside the migrating transaction
  * (the caller holds the write lock, so no chat changes meanwhile).
  */
 export function backfillSqliteChatIndex(db: Database.Database): void {

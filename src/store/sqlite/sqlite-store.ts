@@ -41,6 +41,8 @@ import { SqliteWriteTx } from './sqlite-write-tx.js'
 import { sqliteDirectory } from './sqlite-directory.js'
 import type { ChatReader, DirectoryStore } from '../directory-port.js'
 import { backfillSqliteChatIndex, sqliteChats } from './sqlite-chats.js'
+import type { OAuthStore } from '../oauth-port.js'
+import { sqliteOAuth } from './sqlite-oauth.js'
 
 export interface SqliteStoreOptions {
   /** The database file; created, with its directory, when missing. */
@@ -73,6 +75,7 @@ class SqliteStore implements Store {
   private readonly txStatements: WriteTxStatements
   readonly directory: DirectoryStore
   readonly chats: ChatReader
+  readonly oauth: OAuthStore
 
   constructor(
     private readonly db: SqliteConnection,
@@ -82,6 +85,7 @@ class SqliteStore implements Store {
     this.txStatements = writeTxStatements(db.writer)
     this.directory = sqliteDirectory(db, (accountId, fn) => this.write(accountId, fn))
     this.chats = sqliteChats(db)
+    this.oauth = sqliteOAuth(db)
   }
 
   migrate(): Promise<void> {
