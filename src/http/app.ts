@@ -19,6 +19,7 @@ import { oauthApiRoutes, oauthEndpoints } from './oauth-routes.js'
 import type { OAuthConfig } from '../config/oauth-config.js'
 import { DEFAULT_OAUTH_CONFIG } from '../config/oauth-config.js'
 import type { ChatReader, DirectoryStore } from '../store/directory-port.js'
+import type { ChatWriter } from '../domain/rest/chat-update.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
@@ -47,6 +48,8 @@ export interface AppDeps {
   directory?: DirectoryStore | undefined
   /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
   chats?: ChatReader | undefined
+  /** `PUT` / `DELETE /chats/{id}` (src/ingest/chat-writes.ts); served with `chats` when given. */
+  chatWrites?: ChatWriter | undefined
   /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
   sendGuard?: SendGuard | undefined
   /** OAuth lifetimes and auto-approve (defaults when absent); served when the store has OAuth. */
@@ -139,6 +142,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
           store: deps.store,
           directory,
           chats: deps.chats,
+          chatWrites: deps.chatWrites,
           clock: deps.clock,
           publicUrl: deps.publicUrl,
           guards: guarded,

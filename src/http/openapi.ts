@@ -9,6 +9,7 @@ import { exportItemJsonSchema } from '../domain/schemas/index.js'
 import type { StreamName } from '../domain/streams.js'
 import { oauthPaths, oauthSchemas } from './openapi-oauth.js'
 import { STREAM_NAMES } from '../domain/streams.js'
+import { restOpenApiPaths, restOpenApiSchemas } from './openapi-rest.js'
 
 /** The component name of each stream's item schema. */
 export const ITEM_SCHEMA_NAMES: Record<StreamName, string> = {
@@ -173,6 +174,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   }
+  Object.assign(paths, restOpenApiPaths())
   for (const [path, summary] of [
     ['/healthz', 'Liveness'],
     ['/readyz', 'Readiness (the store answers)'],
@@ -195,12 +197,13 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'chat-export',
       version: '0.1.0',
       description:
-        'A wire-compatible implementation of the Zendesk Chat Incremental Export API, with an import and a live-event API. See docs/api.md.',
+        'A wire-compatible implementation of the Zendesk Chat Incremental Export API and the Chat REST resources its connectors read, with an import and a live-event API. See docs/api.md and docs/rest.md.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         ...itemSchemas(),
+        ...restOpenApiSchemas(),
         ...oauthSchemas(),
         Error: {
           type: 'object',

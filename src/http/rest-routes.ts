@@ -44,6 +44,8 @@ import type {
   DirectoryWriteTx,
 } from '../store/directory-port.js'
 import type { Store } from '../store/store.js'
+import type { ChatWriter } from '../domain/rest/chat-update.js'
+import { parseChatUpdate } from '../domain/rest/chat-update.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
 
@@ -57,6 +59,8 @@ export interface RestRoutesOptions {
   clock: Clock
   /** The chats outside the export; `/chats…` routes are served when given. */
   chats?: ChatReader | undefined
+  /** `PUT` / `DELETE /chats/{id}`, served with `chats` when given. */
+  chatWrites?: ChatWriter | undefined
   /** Public base URL (scheme://host[:port]) for `next_url` and search result `url`s. */
   publicUrl?: string | undefined
   /** Authentication (and rate limit, faults) run before every handler here. */
@@ -343,10 +347,10 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
   collection('shortcut', { create: true, remove: true })
   collection('trigger', { create: true, remove: true })
   visitorRoutes()
-  if (options.chats) chatRoutes(options.chats)
+  if (options.chats) chatRoutes(options.chats, options.chatWrites)
 
-  /** `/chats` outside the export (§3.12), read-only here: chat writes go through the fold. */
-  function chatRoutes(chats: ChatReader) {
+  /** `/chats` outside the export (§3.12); writes go through the account's write path (chat-writes.ts). */
+  function chatRoutes(chats: ChatReader, writes: ChatWriter | undefined) {
     /** The request's own scheme, host and path shape (`/api/v2/chat` or `/api/v2`). */
     const base = (c: Ctx) => {
       const url = new URL(c.req.url)
@@ -381,6 +385,22 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
       if (!chat || !isLiveChat(chat)) throw notFound('chat', id)
       return c.json(renderChat(chat))
     })
+    if (writes) {
+      on('PUT', '/chats/:id', async (c) => {
+        const accountId = write(c, 'chats')
+        const id = param(c, 'id')
+        const update = parseChatUpdate(await readBody(c))
+        const chat = await writes.updateChat(accountId, id, update)
+        if (!chat) throw notFound('chat', id)
+        return c.json(renderChat(chat))
+      })
+      on('DELETE', '/chats/:id', async (c) => {
+        const accountId = write(c, 'chats')
+        const id = param(c, 'id')
+        if (!(await writes.deleteChat(accountId, id))) throw notFound('chat', id)
+        return c.body(null, 204)
+      })
+    }
     on('GET', '/chats', async (c) => {
       const accountId = read(c, 'chats')
       const { url, origin } = base(c)

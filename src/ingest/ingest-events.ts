@@ -218,7 +218,20 @@ export async function applyEvents(
   events: IngestEvent[],
 ): Promise<IngestResult> {
   if (events.length === 0) return { accepted: 0, duplicates: 0, position: null }
-  return store.write(accountId, async (tx) => {
+  return store.write(accountId, (tx) => applyEventsInTx(tx, accountId, events))
+}
+
+/**
+ * {@link applyEvents} inside a write transaction the caller holds: the REST chat writes
+ * (src/ingest/chat-writes.ts) fold their changes this way, with the rest of their transaction.
+ */
+export async function applyEventsInTx(
+  tx: WriteTx,
+  accountId: number,
+  events: IngestEvent[],
+): Promise<IngestResult> {
+  // The block keeps the body as it was inside store.write's callback (a readable diff and merge).
+  {
     // Every event id is recorded up front, in one statement: the same answers as marking each
     // event just before folding it, since a failing event rolls the whole batch back anyway.
     const fresh = await tx.markEvents(events.map((event) => event.id))
@@ -274,7 +287,7 @@ export async function applyEvents(
       })
     }
     return { accepted, duplicates, position: accepted > 0 ? formatIso(position) : null }
-  })
+  }
 }
 
 function collect(

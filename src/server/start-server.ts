@@ -14,6 +14,7 @@ import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
 import { ingestService } from '../ingest/ingest-events.js'
+import { chatWriter } from '../ingest/chat-writes.js'
 import { attachClientErrors } from './client-errors.js'
 import { DEFAULT_LIMITS } from '../config/limits-config.js'
 import { createSendGuard } from '../http/send-guard.js'
@@ -72,6 +73,8 @@ export async function startServer(
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
     compression: config.compression,
     directory: store.directory,
+    chats: store.chats,
+    chatWrites: store.chats ? chatWriter(store) : undefined,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
     oauth: config.oauth,
   })

@@ -89,21 +89,25 @@ export interface DirectoryStore {
 /**
  * What the chat routes outside the export need (`/chats`, `/chats/{id}`, `/chats?ids=`,
  * `/chats/search`): reads of the chats the export already stores (the `chats` stream's current
- * item per chat id), in chat-id order rather than position order. Deleted chats are returned as
- * stored; the routes leave them out.
+ * item per chat id), in chat-id order rather than position order. `getChats` returns deleted
+ * chats as stored (the routes answer 404 for them); lists and searches leave them out. Both
+ * stores implement it (`<db>-chats.ts`) over a per-chat index written with each chats item.
  */
 export interface ChatReader {
   /** The stored JSON of each of `ids` that exists in the account: `/chats/{id}`, `/chats?ids=`. */
   getChats(accountId: number, ids: readonly string[]): Promise<Map<string, string>>
   /**
-   * Up to `limit` stored chats with id above `afterId` (all when null), ascending by id: the
-   * pages of `GET /chats`, whose `next_url` cursor is the last id served.
+   * Up to `limit` live (not deleted) chats with id above `afterId` (all when null), ascending by
+   * id: the pages of `GET /chats`, whose `next_url` cursor is the last id served. Deleted chats
+   * are skipped here, not by the route, so a run of them never yields a short page mid-list.
    */
   listChats(accountId: number, afterId: string | null, limit: number): Promise<string[]>
   /**
    * The chats matching a search, ascending by id, skipping `offset` and at most `limit`, with the
    * total number of matches (`count` of the search body): `/chats/search`. The meaning of a match
-   * is `matchesChatSearch` in `src/domain/rest/chats.ts`; a store may scan or use indexes.
+   * is `matchesChatSearch` in `src/domain/rest/chats.ts` over live chats; the stores read their
+   * chat index (`src/domain/rest/chat-index.ts`), and a free-text search over more than
+   * `MAX_TEXT_SEARCH_CHATS` candidates is refused (INVALID_SEARCH_QUERY) rather than scanned.
    */
   searchChats(
     accountId: number,

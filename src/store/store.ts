@@ -19,7 +19,7 @@
  */
 import type { Micros } from '../domain/time.js'
 import type { StreamName } from '../domain/streams.js'
-import type { DirectoryStore } from './directory-port.js'
+import type { ChatReader, DirectoryStore } from './directory-port.js'
 import type { OAuthStore } from './oauth-port.js'
 
 export type Role = 'owner' | 'administrator' | 'agent'
@@ -136,6 +136,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   /** The REST directory resources (src/store/directory-port.ts); absent on stores without them. */
   readonly directory?: DirectoryStore
+  /** The chats outside the export (`/chats…`, src/store/directory-port.ts); absent on stores without them. */
+  readonly chats?: ChatReader
   /** OAuth clients, codes and grants (src/store/oauth-port.ts); absent on stores without them. */
   readonly oauth?: OAuthStore
   /** Creates or upgrades the schema. Safe to run on every start. */

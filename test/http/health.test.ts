@@ -39,13 +39,31 @@ describe('openapi.json', () => {
       logger: pino({ level: 'silent' }),
       metrics: (await import('../../src/observability/metrics.js')).createMetrics(),
       ingestEvents: () => Promise.resolve({}),
+      // Every optional route set: the REST directory and the chats, reads and writes.
+      directory: {} as never,
+      chats: {} as never,
+      chatWrites: {} as never,
     })
     const doc = await (await app.request('/openapi.json')).json()
     const documented = new Set(Object.keys(doc.paths))
     const served = new Set<string>()
     for (const route of app.routes) {
       if (route.path.includes('*')) continue
-      const path = route.path.replace(':stream', '{stream}').replace(':resource', '{stream}')
+      const path = route.path
+        .replace(':stream', '{stream}')
+        .replace(':resource', '{stream}')
+        .replace(/:(\w+)/g, '{$1}')
+      // The REST routes: each method too (ALL is the 405 answer for the other methods).
+      if (
+        path.startsWith('/api/v2/') &&
+        !path.includes('/incremental/') &&
+        route.method !== 'ALL'
+      ) {
+        expect(
+          doc.paths[path]?.[route.method.toLowerCase()],
+          `${route.method} ${path}`,
+        ).toBeDefined()
+      }
       if (path.includes('{stream}') && path.startsWith('/api/v2')) {
         for (const s of [
           'chats',
@@ -135,5 +153,38 @@ describe('openapi.json item schemas', () => {
       )
       expect(missing, stream).toEqual([])
     }
+  })
+
+  it('describe the REST responses with the schemas generated from the wire schemas', async () => {
+    const doc = await h.getJson('/openapi.json', a.owner)
+    const schemas = doc.components.schemas
+    const post = (path: string, body: unknown) =>
+      fetch(`${h.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${a.readWrite}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    expect((await post('/api/v2/chat/departments', { name: 'Sales', enabled: 1 })).status).toBe(201)
+    expect(
+      (await post('/api/v2/chat/agents', { email: 'ann@example.com', password: 'secret1' })).status,
+    ).toBe(201)
+    for (const [path, name] of [
+      ['/api/v2/chat/account', 'Account'],
+      ['/api/v2/chat/departments', 'Department'],
+      ['/api/v2/chat/agents', 'Agent'],
+    ] as const) {
+      const body = await h.getJson(path, a.readWrite)
+      const items = Array.isArray(body) ? body : [body]
+      expect(items.flatMap((item: unknown) => undescribed(schemas[name], item, path))).toEqual([])
+    }
+    const routing = await h.getJson('/api/v2/chat/routing_settings/account', a.readWrite)
+    expect(undescribed(schemas.AccountRoutingSettings, routing.data, 'routing')).toEqual([])
+    const chat = await h.getJson('/api/v2/chat/chats/2012.9339545.SJs7biGpcbveH', a.readWrite)
+    expect(undescribed(schemas.Chat, chat, 'chat')).toEqual([])
+    const put = doc.paths['/api/v2/chats/{id}'].put
+    expect(put.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ChatUpdate',
+    })
+    expect(schemas.Department.properties.enabled).toEqual({ type: 'boolean' })
   })
 })

@@ -1,7 +1,6 @@
 /**
- * The directory routes over a real store (tokens, accounts, write transactions) with the
- * in-memory reference of the directory port (test/support/memory-directory.ts). Phase 2 swaps
- * the reference for each store's own implementation and keeps these assertions.
+ * The directory routes over each real store and its own directory (tokens, accounts, write
+ * transactions, the directory tables).
  */
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +8,6 @@ import { issueToken } from '../../src/auth/tokens.js'
 import { ManualClock } from '../../src/domain/clock.js'
 import { createApp } from '../../src/http/app.js'
 import type { Role, Scope } from '../../src/store/store.js'
-import { memoryDirectory } from '../support/memory-directory.js'
 import type { StoreHandle } from '../support/stores.js'
 import { storeBackends } from '../support/stores.js'
 
@@ -39,8 +37,7 @@ for (const backend of storeBackends()) {
         store: handle.store,
         clock,
         logger: pino({ level: 'silent' }),
-        // The store's own directory; the in-memory reference only where a store has none yet.
-        directory: handle.store.directory ?? memoryDirectory(handle.store),
+        directory: handle.store.directory,
       })
       const accountA = await handle.store.createAccount('rest-a')
       const accountB = await handle.store.createAccount('rest-b')

@@ -1,6 +1,7 @@
 /**
- * A reference implementation of the directory port over in-memory maps: the model the store
- * implementations (phase 2) must agree with, and what the phase-1 route tests run on. It delegates
+ * Reference models the contract suites compare the stores against (test/contract/directory and
+ * chats): the directory port over in-memory maps, and a chat reader that scans the export. The
+ * route tests use the stores' own implementations. The directory model delegates
  * `writeDirectory` to the real store's `write`, so positions and serialisation are the store's;
  * only the directory rows live in memory (and roll back with a failed transaction).
  */
@@ -97,7 +98,8 @@ export function memoryDirectory(store: Store): DirectoryStore {
 
 /**
  * A reference chat reader: scans the `chats` export stream of the real store (its current item per
- * chat) and applies the domain's search semantics. Phase 2 gives the stores their own reads.
+ * chat) and applies the domain's search semantics (`matchesChatSearch`); the stores read through
+ * their chat index instead and must answer the same (test/contract/chats.contract.test.ts).
  */
 export function scanChatReader(store: Store): ChatReader {
   const all = async (accountId: number) => {
@@ -131,18 +133,22 @@ export function scanChatReader(store: Store): ChatReader {
     },
     async listChats(accountId, afterId, limit) {
       return (await all(accountId))
-        .filter(([id]) => afterId === null || id > afterId)
+        .filter(([id, body]) => (afterId === null || id > afterId) && isLive(body))
         .slice(0, limit)
         .map(([, body]) => body)
     },
     async searchChats(accountId, query, offset, limit) {
       const hits = (await all(accountId))
         .map(([, body]) => body)
-        .filter((body) => {
-          const chat = JSON.parse(body) as Record<string, unknown>
-          return chat['deleted'] !== true && matchesChatSearch(query, chat)
-        })
+        .filter(
+          (body) =>
+            isLive(body) && matchesChatSearch(query, JSON.parse(body) as Record<string, unknown>),
+        )
       return { total: hits.length, chats: hits.slice(offset, offset + limit) }
     },
   }
+}
+
+function isLive(body: string): boolean {
+  return (JSON.parse(body) as { deleted?: unknown }).deleted !== true
 }

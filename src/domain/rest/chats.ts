@@ -73,7 +73,8 @@ function timeOf(value: unknown): Micros | undefined {
   return typeof value === 'string' ? parseIso(value) : undefined
 }
 
-function valuesOf(chat: Json, field: string): string[] {
+/** The string values of a search field on a chat (list fields: every element). */
+export function valuesOf(chat: Json, field: string): string[] {
   const visitor = (chat['visitor'] ?? {}) as Json
   const raw =
     field === 'visitor_email'
@@ -85,7 +86,8 @@ function valuesOf(chat: Json, field: string): string[] {
   return list.filter((v): v is string => typeof v === 'string')
 }
 
-function searchableText(chat: Json): string {
+/** The lower-cased text free-text search terms are matched in (one place for scans and indexes). */
+export function searchableText(chat: Json): string {
   const visitor = (chat['visitor'] ?? {}) as Json
   const history = Array.isArray(chat['history']) ? (chat['history'] as Json[]) : []
   const parts: unknown[] = [

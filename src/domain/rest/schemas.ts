@@ -21,7 +21,7 @@ export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/, 'an ISO-8601 UTC time ending in Z')
 /** `"unlimited"` or a numeric string (§7.8); numbers are accepted and served as strings. */
-const planLimit = z
+export const planLimit = z
   .union([z.literal('unlimited'), z.string().regex(/^\d+$/), z.number().int().nonnegative()])
   .transform(String)
 
@@ -282,3 +282,24 @@ export type TriggerWire = z.output<typeof triggerSchema>
 export type AccountRoutingWire = z.output<typeof accountRoutingSchema>
 export type AgentRoutingWire = z.output<typeof agentRoutingSchema>
 export type VisitorWire = z.output<typeof visitorSchema>
+
+/**
+ * §3.12 `PUT /chats/{id}`: what a client may change on a chat (DOC: tags, rating, comment,
+ * unread; amp PR #130: visitor details). Every field optional; visitor fields merge.
+ */
+export const chatUpdateSchema = z.strictObject({
+  tags: z.array(z.string().min(1).max(200)).max(200).optional(),
+  rating: z.enum(['good', 'bad']).nullable().optional(),
+  comment: z.string().max(10_000).nullable().optional(),
+  unread: flag.optional(),
+  visitor: z
+    .strictObject({
+      name: z.string().max(255).optional(),
+      email: z.string().max(255).optional(),
+      phone: z.string().max(64).optional(),
+      notes: z.string().max(10_000).optional(),
+    })
+    .optional(),
+})
+
+export type ChatUpdate = z.output<typeof chatUpdateSchema>

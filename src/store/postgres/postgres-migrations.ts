@@ -35,6 +35,9 @@ export const DIRECTORY_TABLES = ['directory', 'directory_ids'] as const
 /** Tenant tables added by migration 4 (OAuth clients, codes and grants). */
 export const OAUTH_TABLES = ['oauth_clients', 'oauth_codes', 'oauth_grants'] as const
 
+/** The migration that adds the chat index (its rows for older chats are backfilled). */
+export const CHAT_INDEX_MIGRATION = 5
+
 interface Migration {
   version: number
   name: string
@@ -290,6 +293,38 @@ CREATE POLICY ${table}_tenant ON ${table}
 ).join('\n')}
 `,
   },
+  {
+    version: CHAT_INDEX_MIGRATION,
+    name: 'chat index',
+    // Filled for the chats stored before it by backfillPostgresChatIndex (postgres-chats.ts).
+    sql: `
+-- One row per chats item, written with it: /chats in id order, /chats/search by time window.
+-- Text columns lower-cased (search is case-insensitive); times in µs.
+CREATE TABLE chat_index (
+  account_id bigint NOT NULL REFERENCES accounts (id),
+  chat_id text COLLATE "C" NOT NULL,
+  type text COLLATE "C" NOT NULL,
+  "timestamp" bigint,
+  end_timestamp bigint,
+  deleted boolean NOT NULL,
+  visitor_email text COLLATE "C",
+  visitor_name text COLLATE "C",
+  rating text COLLATE "C",
+  department_name text COLLATE "C",
+  agent_names text COLLATE "C" NOT NULL,
+  tags text COLLATE "C" NOT NULL,
+  search_text text COLLATE "C" NOT NULL,
+  PRIMARY KEY (account_id, chat_id)
+);
+CREATE INDEX chat_index_by_timestamp ON chat_index (account_id, "timestamp", chat_id);
+CREATE INDEX chat_index_by_end ON chat_index (account_id, end_timestamp, chat_id);
+ALTER TABLE chat_index ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat_index FORCE ROW LEVEL SECURITY;
+CREATE POLICY chat_index_tenant ON chat_index
+  USING (account_id = ${CURRENT_ACCOUNT_SQL})
+  WITH CHECK (account_id = ${CURRENT_ACCOUNT_SQL});
+`,
+  },
 ]
 
 /** The privileges of the application role: exactly what the store's queries need. */
@@ -307,6 +342,7 @@ GRANT SELECT, INSERT, UPDATE ON directory_ids TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON oauth_clients TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON oauth_codes TO ${appRole};
 GRANT SELECT, INSERT, UPDATE ON oauth_grants TO ${appRole};
+GRANT SELECT, INSERT, UPDATE ON chat_index TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO ${appRole};
 GRANT EXECUTE ON FUNCTION chat_export_consume_rate_limit(text, integer, bigint, bigint) TO ${appRole};
 `
@@ -316,10 +352,11 @@ GRANT EXECUTE ON FUNCTION chat_export_consume_rate_limit(text, integer, bigint, 
 const MIGRATION_LOCK_KEY = 7_311_842_001
 
 /**
- * Brings the schema up to date on a connection of the login (the tables' owner). Concurrent
+ * Brings the schema up to date on a connection of the login (the tables' owner) and returns the
+ * versions it applied. Concurrent
  * callers wait for each other on the advisory lock; the later ones find nothing left to do.
  */
-export async function runMigrations(client: pg.ClientBase, appRole: string): Promise<void> {
+export async function runMigrations(client: pg.ClientBase, appRole: string): Promise<number[]> {
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
   try {
     await ensureAppRole(client, appRole)
@@ -330,8 +367,10 @@ export async function runMigrations(client: pg.ClientBase, appRole: string): Pro
     )`)
     const applied = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
     const done = new Set(applied.rows.map((r) => Number(r.version)))
+    const now: number[] = []
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue
+      now.push(migration.version)
       await inTransaction(client, async () => {
         await client.query(migration.sql)
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
@@ -343,6 +382,7 @@ export async function runMigrations(client: pg.ClientBase, appRole: string): Pro
     await inTransaction(client, async () => {
       await client.query(grantsSql(appRole))
     })
+    return now
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
   }

@@ -189,3 +189,47 @@ export const PAGE_STATEMENTS: Record<PageBody, { from: NamedStatement; after: Na
   none: { from: SQL.keysFrom, after: SQL.keysAfter },
   summary: { from: SQL.summariesFrom, after: SQL.summariesAfter },
 }
+
+const chatIndexInsert = `INSERT INTO chat_index (account_id, chat_id, type, "timestamp", end_timestamp,
+    deleted, visitor_email, visitor_name, rating, department_name, agent_names, tags, search_text)
+  SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::boolean[],
+    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])`
+
+/** The chat index statements (src/domain/rest/chat-index.ts; reads in postgres-chats.ts). */
+export const CHAT_INDEX_SQL = {
+  /** The index rows of a flush's chats items, replaced with them (one row per chat, distinct). */
+  put: {
+    name: 'ce_put_chat_index',
+    text: `${chatIndexInsert}
+  ON CONFLICT (account_id, chat_id) DO UPDATE SET
+    type = EXCLUDED.type, "timestamp" = EXCLUDED."timestamp",
+    end_timestamp = EXCLUDED.end_timestamp, deleted = EXCLUDED.deleted,
+    visitor_email = EXCLUDED.visitor_email, visitor_name = EXCLUDED.visitor_name,
+    rating = EXCLUDED.rating, department_name = EXCLUDED.department_name,
+    agent_names = EXCLUDED.agent_names, tags = EXCLUDED.tags, search_text = EXCLUDED.search_text`,
+  },
+  /** The backfill after migration 5: a row a concurrent writer already wrote is newer; keep it. */
+  backfill: {
+    name: 'ce_backfill_chat_index',
+    text: `${chatIndexInsert}
+  ON CONFLICT (account_id, chat_id) DO NOTHING`,
+  },
+  /** The backfill's batches of stored chats, by key. */
+  storedChats: {
+    name: 'ce_stored_chats',
+    text: `SELECT item_key, body FROM items WHERE account_id = $1 AND stream = 'chats'
+             AND item_key > $2 ORDER BY item_key LIMIT $3`,
+  },
+  get: {
+    name: 'ce_chats_by_id',
+    text: `SELECT item_key, body FROM items
+             WHERE account_id = $1 AND stream = 'chats' AND item_key = ANY ($2::text[])`,
+  },
+  list: {
+    name: 'ce_chats_list',
+    text: `SELECT i.body FROM chat_index c JOIN items i
+             ON i.account_id = c.account_id AND i.stream = 'chats' AND i.item_key = c.chat_id
+             WHERE c.account_id = $1 AND NOT c.deleted AND c.chat_id > $2
+             ORDER BY c.chat_id LIMIT $3`,
+  },
+} as const

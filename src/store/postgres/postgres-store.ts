@@ -40,11 +40,12 @@ import {
 } from '../store-rules.js'
 import type { PostgresConnectionOptions } from './postgres-connection.js'
 import { postgresDirectory } from './postgres-directory.js'
-import type { DirectoryStore } from '../directory-port.js'
+import type { ChatReader, DirectoryStore } from '../directory-port.js'
+import { backfillPostgresChatIndex, postgresChats } from './postgres-chats.js'
 import type { OAuthStore } from '../oauth-port.js'
 import { postgresOAuth } from './postgres-oauth.js'
 import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
-import { runMigrations } from './postgres-migrations.js'
+import { CHAT_INDEX_MIGRATION, runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
 import { PostgresWriteTx } from './postgres-write-tx.js'
 
@@ -74,6 +75,7 @@ export class PostgresStore implements Store {
   private readonly clock: Clock
 
   readonly directory: DirectoryStore
+  readonly chats: ChatReader
   readonly oauth: OAuthStore
 
   constructor(options: PostgresStoreOptions) {
@@ -82,11 +84,22 @@ export class PostgresStore implements Store {
     this.directory = postgresDirectory(this.db, (accountId, fn) =>
       this.writeWithClient(accountId, fn),
     )
+    this.chats = postgresChats(this.db)
     this.oauth = postgresOAuth(this.db)
   }
 
-  migrate(): Promise<void> {
-    return this.db.asOwner((client) => runMigrations(client, this.db.appRole))
+  async migrate(): Promise<void> {
+    let applied: number[] = []
+    await this.db.asOwner(async (client) => {
+      applied = await runMigrations(client, this.db.appRole)
+    })
+    if (applied.includes(CHAT_INDEX_MIGRATION)) {
+      const accounts = await this.listAccounts()
+      await backfillPostgresChatIndex(
+        this.db,
+        accounts.map((a) => a.id),
+      )
+    }
   }
 
   close(): Promise<void> {

@@ -9,7 +9,8 @@ import type { Micros } from '../../domain/time.js'
 import type { ItemWrite, WriteTx } from '../store.js'
 import { assertItemPosition } from '../store-rules.js'
 import type { NamedStatement } from './postgres-statements.js'
-import { SQL } from './postgres-statements.js'
+import { CHAT_INDEX_SQL, SQL } from './postgres-statements.js'
+import { chatIndexColumns } from './postgres-chats.js'
 
 /** Most rows per multi-row statement, and most body characters: bounds one message's size. */
 const FLUSH_ROWS = 2000
@@ -206,6 +207,11 @@ export class PostgresWriteTx implements WriteTx {
         chunk.map((p) => p.item.body),
         chunk.map((p) => p.item.summary ?? null),
       ])
+      // The chat index rows change with the items, in this transaction (postgres-chats.ts).
+      const chats = chunk.filter((p) => p.stream === 'chats').map((p) => p.item)
+      if (chats.length > 0) {
+        await this.run(CHAT_INDEX_SQL.put, [this.accountId, ...chatIndexColumns(chats)])
+      }
     }
   }
 

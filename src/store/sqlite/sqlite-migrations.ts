@@ -6,6 +6,9 @@
 import type Database from 'better-sqlite3'
 import type { Micros } from '../../domain/time.js'
 
+/** The migration that adds the chat index (its rows for older chats are backfilled). */
+export const CHAT_INDEX_MIGRATION = 5
+
 export interface SqliteMigration {
   version: number
   name: string
@@ -164,13 +167,41 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX oauth_grants_by_account ON oauth_grants(account_id, id);
     `,
   },
+  {
+    version: CHAT_INDEX_MIGRATION,
+    name: 'chat index',
+    // Filled for the chats stored before it by backfillSqliteChatIndex (sqlite-chats.ts).
+    sql: `
+      -- One row per chats item, written with it: /chats in id order, /chats/search by time window.
+      -- Text columns lower-cased (search is case-insensitive); times in µs.
+      CREATE TABLE chat_index (
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        chat_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        timestamp INTEGER,
+        end_timestamp INTEGER,
+        deleted INTEGER NOT NULL,
+        visitor_email TEXT,
+        visitor_name TEXT,
+        rating TEXT,
+        department_name TEXT,
+        agent_names TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        search_text TEXT NOT NULL,
+        PRIMARY KEY (account_id, chat_id)
+      ) STRICT;
+      CREATE INDEX chat_index_by_timestamp ON chat_index (account_id, timestamp, chat_id);
+      CREATE INDEX chat_index_by_end ON chat_index (account_id, end_timestamp, chat_id);
+    `,
+  },
 ]
 
 /**
- * Applies the migrations `db` lacks. The caller must hold the write lock (inside `BEGIN IMMEDIATE`),
- * so two processes starting together cannot both apply the same migration.
+ * Applies the migrations `db` lacks and returns their versions. The caller must hold the write
+ * lock (inside `BEGIN IMMEDIATE`), so two processes starting together cannot both apply the same
+ * migration.
  */
-export function applySqliteMigrations(db: Database.Database, now: Micros): void {
+export function applySqliteMigrations(db: Database.Database, now: Micros): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -194,9 +225,12 @@ export function applySqliteMigrations(db: Database.Database, now: Micros): void 
   const record = db.prepare(
     'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
   )
+  const done: number[] = []
   for (const migration of SQLITE_MIGRATIONS) {
     if (applied.has(migration.version)) continue
     db.exec(migration.sql)
     record.run(migration.version, migration.name, now)
+    done.push(migration.version)
   }
+  return done
 }

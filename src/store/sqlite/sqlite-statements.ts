@@ -183,7 +183,37 @@ export function writeTxStatements(db: Database.Database) {
       `INSERT INTO seen_events (account_id, event_id, position) VALUES (?, ?, ?)
        ON CONFLICT (account_id, event_id) DO NOTHING`,
     ),
+    putChatIndex: lazyStatement<ChatIndexArgs>(db, PUT_CHAT_INDEX_SQL),
   }
 }
+
+/** The columns of a chat_index row, in {@link PUT_CHAT_INDEX_SQL}'s order. */
+export type ChatIndexArgs = [
+  accountId: number,
+  chatId: string,
+  type: string,
+  timestamp: number | null,
+  endTimestamp: number | null,
+  deleted: number,
+  visitorEmail: string | null,
+  visitorName: string | null,
+  rating: string | null,
+  departmentName: string | null,
+  agentNames: string,
+  tags: string,
+  searchText: string,
+]
+
+/** The index row of a chats item (src/domain/rest/chat-index.ts), replaced with the item. */
+export const PUT_CHAT_INDEX_SQL = `INSERT INTO chat_index (account_id, chat_id, type, timestamp,
+    end_timestamp, deleted, visitor_email, visitor_name, rating, department_name, agent_names,
+    tags, search_text)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (account_id, chat_id) DO UPDATE SET
+    type = excluded.type, timestamp = excluded.timestamp, end_timestamp = excluded.end_timestamp,
+    deleted = excluded.deleted, visitor_email = excluded.visitor_email,
+    visitor_name = excluded.visitor_name, rating = excluded.rating,
+    department_name = excluded.department_name, agent_names = excluded.agent_names,
+    tags = excluded.tags, search_text = excluded.search_text`
 
 export type WriteTxStatements = ReturnType<typeof writeTxStatements>

@@ -34,12 +34,13 @@ import {
 } from '../store-rules.js'
 import { asPromise } from './as-promise.js'
 import { isUniqueViolation, SqliteConnection } from './sqlite-connection.js'
-import { applySqliteMigrations } from './sqlite-migrations.js'
+import { applySqliteMigrations, CHAT_INDEX_MIGRATION } from './sqlite-migrations.js'
 import type { StoreStatements, WriteTxStatements } from './sqlite-statements.js'
 import { storeStatements, writeTxStatements } from './sqlite-statements.js'
 import { SqliteWriteTx } from './sqlite-write-tx.js'
 import { sqliteDirectory } from './sqlite-directory.js'
-import type { DirectoryStore } from '../directory-port.js'
+import type { ChatReader, DirectoryStore } from '../directory-port.js'
+import { backfillSqliteChatIndex, sqliteChats } from './sqlite-chats.js'
 import type { OAuthStore } from '../oauth-port.js'
 import { sqliteOAuth } from './sqlite-oauth.js'
 
@@ -73,6 +74,7 @@ class SqliteStore implements Store {
   private readonly sql: StoreStatements
   private readonly txStatements: WriteTxStatements
   readonly directory: DirectoryStore
+  readonly chats: ChatReader
   readonly oauth: OAuthStore
 
   constructor(
@@ -82,11 +84,15 @@ class SqliteStore implements Store {
     this.sql = storeStatements(db.reader, db.writer)
     this.txStatements = writeTxStatements(db.writer)
     this.directory = sqliteDirectory(db, (accountId, fn) => this.write(accountId, fn))
+    this.chats = sqliteChats(db)
     this.oauth = sqliteOAuth(db)
   }
 
   migrate(): Promise<void> {
-    return this.db.write(() => applySqliteMigrations(this.db.writer, this.clock.now()))
+    return this.db.write(() => {
+      const applied = applySqliteMigrations(this.db.writer, this.clock.now())
+      if (applied.includes(CHAT_INDEX_MIGRATION)) backfillSqliteChatIndex(this.db.writer)
+    })
   }
 
   close(): Promise<void> {

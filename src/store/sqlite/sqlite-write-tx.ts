@@ -9,6 +9,7 @@ import type { ItemWrite, WriteTx } from '../store.js'
 import { assertItemPosition } from '../store-rules.js'
 import { asPromise } from './as-promise.js'
 import type { WriteTxStatements } from './sqlite-statements.js'
+import { chatIndexArgs } from './sqlite-chats.js'
 
 /**
  * One write transaction. Methods are synchronous underneath (better-sqlite3) and async only to fit
@@ -67,6 +68,10 @@ export class SqliteWriteTx implements WriteTx {
       this.statements
         .putItem()
         .run(this.accountId, stream, item.key, item.sortId, item.position, body, summary)
+      // The chat index row changes with the item, in this transaction (sqlite-chats.ts).
+      if (stream === 'chats') {
+        this.statements.putChatIndex().run(...chatIndexArgs(this.accountId, item.key, item.body))
+      }
       this.highestItemPosition = Math.max(this.highestItemPosition ?? 0, item.position)
     })
   }
