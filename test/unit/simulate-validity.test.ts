@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ingestEventSchema, type EventOf, type IngestEvent } from '../../src/domain/events.js'
+import { isDirectoryEvent } from '../../src/domain/directory-events.js'
 import { foldEvent } from '../../src/domain/fold/fold-event.js'
 import { MemoryFoldState } from '../../src/domain/fold/fold-state.js'
 import { parseIso, type Micros } from '../../src/domain/time.js'
@@ -87,6 +88,8 @@ function validate(
       fail(i, `unknown agent ${event.agent_id}`)
     }
 
+    // The directory the simulator publishes first (ids checked against `directory` elsewhere).
+    if (isDirectoryEvent(event)) return
     switch (event.type) {
       case 'agent.upserted':
       case 'department.upserted':
