@@ -253,6 +253,18 @@ for (const backend of storeBackends()) {
       expect((await chatItem('2403.9339545.A1')).agent_names).toEqual(['David F.'])
     })
 
+    it('a rename through the REST write API is what later chats show too', async () => {
+      const put = await fetch(`${h.url}/api/v2/chat/agents/${AGENT}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${acc.readWrite}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ display_name: 'D. Foo' }),
+      })
+      expect(put.status).toBe(200)
+      const res = await post(chat('c3', '2403.9339545.A3', 150).slice(1))
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect((await chatItem('2403.9339545.A3')).agent_names).toEqual(['D. Foo'])
+    })
+
     it('a record the resource schema refuses names the event and the field; nothing applies', async () => {
       const res = await post([
         { id: 'bad-0', type: 'skill.created', timestamp: T(200), skill: { id: 6, name: 'german' } },
