@@ -139,6 +139,14 @@ export function directoryChange(event: DirectoryEvent): DirectoryChange {
   return { kind, action, id: recordId(spec, fields), fields }
 }
 
+/**
+ * The change that stores `fields` as a whole record of `kind` (an import line): the same as a
+ * `<kind>.created` event carrying them. Throws INVALID_RESOURCE when the record has no usable id.
+ */
+export function createdChange(kind: DirectoryCollection, fields: Json): DirectoryChange {
+  return { kind, action: 'created', id: recordId(RESOURCES[kind], fields), fields }
+}
+
 /** The id a record names: `id` (integer), or for shortcuts `name` (their id is their name). */
 function recordId(spec: ResourceSpec, fields: Json): string {
   if (spec.idStyle === 'name') {

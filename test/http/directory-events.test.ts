@@ -319,6 +319,38 @@ for (const backend of storeBackends()) {
       expect(clash.body.details[0]).toMatchObject({ index: 0, code: 'resource_conflict' })
     })
 
+    it('import accepts directory records, atomically, with line-numbered errors', async () => {
+      const send = async (resource: string, lines: unknown[]) => {
+        const res = await h.importLines(acc.readWrite, resource as 'chats', lines)
+        return { status: res.status, body: await res.json() }
+      }
+      const bad = await send('departments', [
+        { id: 777, name: 'Returns' },
+        { id: 778, name: 'Refunds', enabled: 'yes' },
+      ])
+      expect(bad.status).toBe(400)
+      expect(bad.body.details).toEqual([
+        { line: 2, message: expect.stringContaining('department.enabled') },
+      ])
+      expect(await status('/departments/777')).toBe(404)
+
+      const good = await send('departments', [{ id: 777, name: 'Returns', enabled: 1 }])
+      expect(good.status, JSON.stringify(good.body)).toBe(200)
+      expect(good.body).toMatchObject({ resource: 'departments', imported: 1 })
+      expect(await get('/departments/777')).toMatchObject({ name: 'Returns', enabled: true })
+
+      // The imported department names the chats that use it.
+      const events = chat('c4', '2403.9339545.A4', 250).slice(1)
+      ;(events[0] as Record<string, unknown>)['department_id'] = 777
+      const res = await post(events)
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect((await chatItem('2403.9339545.A4')).department_name).toBe('Returns')
+
+      const clash = await send('agents', [{ id: 19, email: 'david@example.com' }])
+      expect(clash.status).toBe(400)
+      expect(clash.body.details[0]).toMatchObject({ line: 1 })
+    })
+
     it('deleted records are gone from the REST routes', async () => {
       const res = await post([
         { id: 'del-1', type: 'ban.deleted', timestamp: T(400), ban_id: 70 },
