@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from 'zod'
+import { directoryEventSchemas } from './directory-events.js'
 import { parseIso } from './time.js'
 
 const isoTimestamp = z.string().refine((s) => parseIso(s) !== undefined, {
@@ -48,7 +49,10 @@ export const webpathEntrySchema = z.object({
 })
 
 export const ingestEventSchema = z.discriminatedUnion('type', [
-  // Directory: names that exported objects carry.
+  // The REST directory (agents, departments, goals, …): created / updated / deleted, each record
+  // checked by its resource schema when applied (src/domain/directory-events.ts).
+  ...directoryEventSchemas(isoTimestamp),
+  // Directory names only (older senders): names that exported objects carry.
   z.object({
     ...base,
     type: z.literal('agent.upserted'),

@@ -10,6 +10,12 @@ import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import { isStreamName, STREAM_NAMES } from '../domain/streams.js'
 import { importItems, prepareLines } from '../ingest/import-items.js'
+import {
+  DIRECTORY_RESOURCES,
+  directoryResource,
+  importDirectory,
+  prepareDirectoryLines,
+} from '../ingest/import-directory.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
@@ -29,10 +35,17 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono<{ Variables: Au
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'write', 'Import')
     const resource = c.req.param('resource')
+    // Directory records (agents, departments, …): REST wire records, one per line.
+    const kind = directoryResource(resource)
+    if (kind !== undefined) {
+      const now = options.clock.now()
+      const lines = prepareDirectoryLines(kind, splitLines(await c.req.text()), now)
+      return c.json(await importDirectory(options.store, token.accountId, kind, lines, now), 200)
+    }
     if (!isStreamName(resource)) {
       throw new AppError(
         'NOT_FOUND',
-        `Cannot import "${resource}". Use one of: ${STREAM_NAMES.join(', ')}.`,
+        `Cannot import "${resource}". Use one of: ${[...STREAM_NAMES, ...DIRECTORY_RESOURCES].join(', ')}.`,
       )
     }
     const preserve = parseBooleanFlag(c.req.query('preserve_timestamps'), 'preserve_timestamps')

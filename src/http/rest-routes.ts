@@ -46,6 +46,7 @@ import type {
 import type { Store } from '../store/store.js'
 import type { ChatWriter } from '../domain/rest/chat-update.js'
 import { parseChatUpdate } from '../domain/rest/chat-update.js'
+import { syncFoldNames } from '../ingest/directory-writes.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
 
@@ -279,6 +280,8 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
           const allocatedId = spec.idStyle === 'name' ? 0 : await tx.allocateId(kind)
           const created = buildCreated(spec, body, { accountId, allocatedId, now })
           await tx.putEntry(kind, await checkUnique(tx, spec, created, true))
+          // What later chats show for the agent or department, what conversions attribute by.
+          await syncFoldNames(tx, kind, created)
           return created
         })
         return c.json(renderRecord(kind, record), 201)
@@ -292,6 +295,7 @@ export function restRoutes(options: RestRoutesOptions): Hono<{ Variables: AuthVa
           const entry = await resolve(accountId, spec, param(c, 'id'), tx)
           const updated = buildUpdated(spec, parse(entry), body)
           await tx.putEntry(kind, await checkUnique(tx, spec, updated, false))
+          await syncFoldNames(tx, kind, updated)
           return updated
         })
         return c.json(renderRecord(kind, record))

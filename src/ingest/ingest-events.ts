@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
+import { createdRecord, directoryChange, isDirectoryEvent } from '../domain/directory-events.js'
 import type { IngestEvent } from '../domain/events.js'
 import { ingestEventSchema } from '../domain/events.js'
 import type {
@@ -30,7 +31,9 @@ import {
 import type { ItemIdentity, StreamName } from '../domain/streams.js'
 import { renderChat, streamSpec } from '../domain/streams.js'
 import { formatIso, parseIso } from '../domain/time.js'
+import type { DirectoryWriteTx } from '../store/directory-port.js'
 import type { Store, WriteTx } from '../store/store.js'
+import { applyDirectoryChange } from './directory-writes.js'
 
 /** Most per-event problems reported at once. */
 const MAX_REPORTED = 50
@@ -78,7 +81,9 @@ export function validateEvents(raw: unknown[], limits: EventTimeLimits = {}): In
         message: `timestamp ${parsed.data.timestamp} is more than ${Math.round((limits.maxFutureMicros ?? 0) / 60e6)} minutes in the future: check the sender's clock and that it sends UTC`,
       })
     } else if (parsed.success) {
-      events.push(parsed.data)
+      const problem = directoryProblem(parsed.data)
+      if (problem === null) events.push(parsed.data)
+      else problems.push({ index, id: parsed.data.id, code: 'invalid_resource', message: problem })
     } else {
       const id =
         typeof (item as { id?: unknown })?.id === 'string' ? (item as { id: string }).id : null
@@ -101,6 +106,31 @@ export function validateEvents(raw: unknown[], limits: EventTimeLimits = {}): In
     )
   }
   return events
+}
+
+/**
+ * What is wrong with a directory event's record, as far as the event alone tells (a created
+ * record is whole; an update is checked against the stored record when applied), or null.
+ */
+function directoryProblem(event: IngestEvent): string | null {
+  if (!isDirectoryEvent(event)) return null
+  try {
+    const change = directoryChange(event)
+    if (change.action === 'created') {
+      createdRecord(change, { accountId: 1, at: parseIso(event.timestamp) ?? 0 })
+    }
+    return null
+  } catch (err) {
+    if (err instanceof AppError) return err.description
+    throw err
+  }
+}
+
+/** The event-level code of a directory write the store refused. */
+const DIRECTORY_PROBLEM: Partial<Record<string, string>> = {
+  INVALID_RESOURCE: 'invalid_resource',
+  RESOURCE_CONFLICT: 'resource_conflict',
+  RESOURCE_NOT_FOUND: 'unknown_record',
 }
 
 /** The batch's cache of one kind of fold state: absent entries are cached as undefined. */
@@ -218,7 +248,31 @@ export async function applyEvents(
   events: IngestEvent[],
 ): Promise<IngestResult> {
   if (events.length === 0) return { accepted: 0, duplicates: 0, position: null }
-  return store.write(accountId, (tx) => applyEventsInTx(tx, accountId, events))
+  const directory = store.directory
+  if (directory === undefined && events.some(isDirectoryEvent)) {
+    throw new AppError(
+      'INVALID_EVENT',
+      'This store keeps no REST directory, so directory events (agent.created, …) cannot be applied.',
+    )
+  }
+  // The account record's default create_date, should the batch update an account never written.
+  const accountCreatedAt = events.some((e) => e.type === 'account.updated')
+    ? ((await store.getAccountById(accountId))?.createdAt ?? 0)
+    : 0
+  // With a directory, the batch runs in its write transaction: the directory records and the
+  // export items of one batch commit (or roll back) together.
+  return directory === undefined
+    ? store.write(accountId, (tx) => applyEventsInTx(tx, accountId, events))
+    : directory.writeDirectory(accountId, (dtx) =>
+        applyEventsInTx(dtx, accountId, events, { dtx, accountCreatedAt }),
+      )
+}
+
+/** Where a batch's directory events are written (absent: the batch may hold none). */
+export interface DirectoryWrites {
+  dtx?: DirectoryWriteTx | undefined
+  /** The account record's default create_date for `account.updated`. */
+  accountCreatedAt?: number
 }
 
 /**
@@ -229,8 +283,9 @@ export async function applyEventsInTx(
   tx: WriteTx,
   accountId: number,
   events: IngestEvent[],
+  directoryWrites: DirectoryWrites = {},
 ): Promise<IngestResult> {
-  // The block keeps the body as it was inside store.write's callback (a readable diff and merge).
+  const { dtx, accountCreatedAt = 0 } = directoryWrites
   {
     // Every event id is recorded up front, in one statement: the same answers as marking each
     // event just before folding it, since a failing event rolls the whole batch back anyway.
@@ -255,6 +310,9 @@ export async function applyEventsInTx(
       if (fresh[index] !== true) {
         duplicates++
         continue
+      }
+      if (dtx !== undefined && isDirectoryEvent(event)) {
+        await applyDirectoryEvent(dtx, index, event, { accountId, accountCreatedAt })
       }
       const result = await foldEvent(access, event, { accountId })
       if (!result.ok) {
@@ -287,6 +345,28 @@ export async function applyEventsInTx(
       })
     }
     return { accepted, duplicates, position: accepted > 0 ? formatIso(position) : null }
+  }
+}
+
+/** Writes a directory event's record; a refusal names the event, as a fold error does. */
+async function applyDirectoryEvent(
+  dtx: DirectoryWriteTx,
+  index: number,
+  event: IngestEvent,
+  ctx: { accountId: number; accountCreatedAt: number },
+): Promise<void> {
+  if (!isDirectoryEvent(event)) return
+  try {
+    const change = directoryChange(event)
+    await applyDirectoryChange(dtx, change, { ...ctx, at: parseIso(event.timestamp) ?? 0 })
+  } catch (err) {
+    const code = err instanceof AppError ? DIRECTORY_PROBLEM[err.code] : undefined
+    if (code === undefined || !(err instanceof AppError)) throw err
+    throw new AppError(
+      'INVALID_EVENT',
+      `Event #${index} (${event.id}, ${event.type}) cannot be applied: ${err.description} Nothing in this batch was applied.`,
+      { details: [{ index, id: event.id, code, message: err.description }] },
+    )
   }
 }
 

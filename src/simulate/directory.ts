@@ -5,9 +5,9 @@
  * @module
  */
 import { Faker, base, en } from '@faker-js/faker'
-import type { EventOf, IngestEvent } from '../domain/events.js'
+import type { IngestEvent } from '../domain/events.js'
 import { formatIso, type Micros } from '../domain/time.js'
-import { newAgentId, uniqueId } from './ids.js'
+import { newAgentId, newVisitorId, uniqueId } from './ids.js'
 import { Rng, deriveSeed } from './rng.js'
 
 /** When an agent works, in the business's local hours. */
@@ -194,9 +194,266 @@ export function createDirectory(options: DirectoryOptions): Directory {
   }
 }
 
+/** When the simulated team's records say they were created: fixed, so every run publishes the same records. */
+const RECORDS_SINCE = '2015-01-05T09:00:00Z'
+
+type Json = Record<string, unknown>
+
+/** The REST records of a directory, by resource, in the order they are published. */
+export interface DirectoryRecords {
+  roles: Json[]
+  skills: Json[]
+  departments: Json[]
+  agents: Json[]
+  goals: Json[]
+  shortcuts: Json[]
+  triggers: Json[]
+  bans: Json[]
+}
+
+/** Lower-case letters and digits only: a name as an email's local part. */
+function slug(name: string): string {
+  return name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+}
+
+/** The conversion page of a goal, by what its name says it is. */
+function goalPath(name: string): string {
+  const lower = name.toLowerCase()
+  if (/cart/.test(lower)) return '/cart'
+  if (/order|purchase|checkout/.test(lower)) return '/checkout/thank-you'
+  if (/newsletter|sign/.test(lower)) return '/newsletter/thanks'
+  return `/${slug(name) || 'goal'}`
+}
+
 /**
- * The `agent.upserted`, `department.upserted` and `goal.upserted` events that introduce the
- * directory's names to the server, all stamped `at`, with ids from `nextId`.
+ * The REST directory records the simulated account publishes (chat-rest-api.md §3), consistent
+ * with the chats the simulation produces: agent ids are the ones chats, engagements and the agent
+ * timeline use; department ids the chats' `department_id`; goal ids the conversions' `goal_id`;
+ * department members and agent departments agree. Skills, roles, shortcuts, triggers and bans
+ * complete the account. Deterministic per seed, and drawn from their own random stream, so the
+ * team itself (names, shifts) is what `createDirectory` made.
+ */
+export function directoryRecords(directory: Directory): DirectoryRecords {
+  const rng = new Rng(deriveSeed(directory.seed, 'directory-records'))
+  const domain = new URL(directory.siteUrl).hostname.replace(/^www\./, '')
+  const ids = new Set<number>()
+  const newId = () => uniqueId(ids, () => rng.int(10_000, 99_999_999))
+
+  const admin = { id: newId(), name: 'Administrator' }
+  const member = { id: newId(), name: 'Agent' }
+  const owner = directory.agents[0]?.id
+  const roles: Json[] = [
+    {
+      ...admin,
+      description: 'Full access to the account',
+      enabled: true,
+      members_count: owner === undefined ? 0 : 1,
+      permissions: {
+        visitors_seen: 'account',
+        proactive_chatting: 'listen-join',
+        edit_visitor_information: true,
+        edit_visitor_notes: true,
+        edit_chat_tags: true,
+        view_past_chats: 'account',
+        manage_bans: 'account',
+        access_analytics: 'account',
+        view_monitor: 'account',
+        edit_department_agents: 'account',
+        set_agent_chat_limit: 'account',
+        manage_shortcuts: 'account',
+      },
+    },
+    {
+      ...member,
+      description: 'Serves chats in their departments',
+      enabled: true,
+      members_count: Math.max(0, directory.agents.length - 1),
+      permissions: {
+        visitors_seen: 'department',
+        proactive_chatting: 'own',
+        edit_visitor_information: true,
+        edit_visitor_notes: true,
+        edit_chat_tags: true,
+        view_past_chats: 'department',
+        manage_bans: 'none',
+        access_analytics: 'none',
+        view_monitor: 'none',
+        edit_department_agents: 'none',
+        set_agent_chat_limit: 'none',
+        manage_shortcuts: 'none',
+      },
+    },
+  ]
+
+  // A language every agent speaks, and one skill per topic of the departments they serve.
+  const topics = [...new Set(directory.departments.map((d) => d.topics))]
+  const skillIds = new Map<string, number>([['english', newId()]])
+  for (const topic of topics) skillIds.set(topic, newId())
+  const topicsOf = (a: AgentProfile) =>
+    directory.departments.filter((d) => a.departmentIds.includes(d.id)).map((d) => d.topics)
+  const agentSkills = (a: AgentProfile) =>
+    [...skillIds]
+      .filter(([name]) => name === 'english' || topicsOf(a).includes(name as TopicFamily))
+      .map(([, id]) => id)
+  const skills: Json[] = [...skillIds].map(([name, id]) => ({
+    id,
+    name,
+    description: name === 'english' ? 'Chats in English' : `${name} questions`,
+    enabled: true,
+    members: directory.agents.filter((a) => agentSkills(a).includes(id)).map((a) => a.id),
+  }))
+
+  const departments: Json[] = directory.departments.map((d) => ({
+    id: d.id,
+    name: d.name,
+    description: `${d.name} team`,
+    enabled: true,
+    members: directory.agents.filter((a) => a.departmentIds.includes(d.id)).map((a) => a.id),
+    settings: {
+      chat_enabled: true,
+      solved_ticket_reassignment_strategy: '',
+      support_group_id: null,
+    },
+  }))
+
+  const emails = new Set<string>()
+  const agents: Json[] = directory.agents.map((a, index) => {
+    const lastName = a.fullName.slice(a.firstName.length).trim()
+    let local = [slug(a.firstName), slug(lastName)].filter((x) => x !== '').join('.') || 'agent'
+    if (emails.has(local)) local = `${local}${index + 1}`
+    emails.add(local)
+    const isOwner = a.id === owner
+    return {
+      id: a.id,
+      first_name: a.firstName,
+      last_name: lastName,
+      display_name: a.displayName,
+      email: `${local}@${domain}`,
+      enabled: true,
+      role_id: isOwner ? admin.id : member.id,
+      roles: { administrator: isOwner, owner: isOwner },
+      departments: a.departmentIds,
+      enabled_departments: a.departmentIds,
+      skills: agentSkills(a),
+      create_date: RECORDS_SINCE,
+      last_login: null,
+      login_count: 0,
+      scope: 'all',
+    }
+  })
+
+  const goals: Json[] = directory.goals.map((g) => ({
+    id: g.id,
+    name: g.name,
+    description: '',
+    enabled: true,
+    attribution_model: g.attributionModel,
+    attribution_period: g.attributionPeriodDays,
+    settings: {
+      conditions: [{ type: 'url', operator: 'contains', value: goalPath(g.name) }],
+    },
+  }))
+
+  const billing = directory.departments.find((d) => d.topics === 'billing')
+  const shortcuts: Json[] = [
+    {
+      id: 'goodbye',
+      name: 'goodbye',
+      message: 'Thanks for chatting with us. Was this chat helpful?',
+      options: 'Yes/No',
+      tags: ['goodbye_survey'],
+      scope: 'all',
+      departments: [],
+      agents: [],
+    },
+    {
+      id: 'greeting',
+      name: 'greeting',
+      message: 'Hi, thanks for reaching out! How can I help you today?',
+      options: '',
+      tags: [],
+      scope: 'all',
+      departments: [],
+      agents: [],
+    },
+    {
+      id: 'refunds',
+      name: 'refunds',
+      message: `Refunds go back to the original payment method within 5 to 10 working days: ${directory.siteUrl}/refunds`,
+      options: '',
+      tags: ['refund'],
+      scope: billing ? 'department' : 'all',
+      departments: billing ? [billing.id] : [],
+      agents: [],
+    },
+  ]
+
+  const triggers: Json[] = [
+    {
+      id: newId(),
+      name: 'Checkout Page',
+      description: 'Offer help to visitors who stay on the cart page',
+      enabled: true,
+      definition: {
+        event: 'page_enter',
+        condition: ['and', ['icontains', '@visitor_page_url', '/cart'], ['stillOnPage', 60]],
+        actions: [['sendMessageToVisitor', 'Shop', 'Any questions about your order? We are here.']],
+        version: 1,
+        editor: 'advanced',
+      },
+    },
+    {
+      id: newId(),
+      name: 'Welcome',
+      description: 'Greets a visitor who requests a chat',
+      enabled: true,
+      definition: {
+        event: 'chat_requested',
+        condition: ['and'],
+        actions: [['sendMessageToVisitor', 'Shop', 'Thanks! An agent will be with you shortly.']],
+        version: 1,
+        editor: 'advanced',
+      },
+    },
+  ]
+
+  const ip = () => `203.0.113.${rng.int(1, 254)}`
+  const bans: Json[] = [
+    {
+      id: newId(),
+      reason: 'Spammer',
+      created_at: RECORDS_SINCE,
+      type: 'ip_address',
+      ip_address: ip(),
+    },
+    {
+      id: newId(),
+      reason: 'Abusive language',
+      created_at: RECORDS_SINCE,
+      type: 'ip_address',
+      ip_address: ip(),
+    },
+    {
+      id: newId(),
+      reason: 'Repeated spam',
+      created_at: RECORDS_SINCE,
+      type: 'visitor',
+      visitor_id: newVisitorId(rng, directory.accountNumber),
+      visitor_name: 'Visitor 31337',
+    },
+  ]
+
+  return { roles, skills, departments, agents, goals, shortcuts, triggers, bans }
+}
+
+/**
+ * The directory events that publish the account's records (see {@link directoryRecords}), all
+ * stamped `at`, with ids from `nextId`: roles, skills, departments, agents, goals, shortcuts,
+ * triggers, bans, then the routing settings. Each record event is a `*.created`, which replaces a record of the same id, so every run
+ * of a seed may publish them again.
  */
 export function directoryEvents(
   directory: Directory,
@@ -204,39 +461,30 @@ export function directoryEvents(
   nextId: () => string,
 ): IngestEvent[] {
   const timestamp = formatIso(at)
+  const records = directoryRecords(directory)
   const events: IngestEvent[] = []
-  for (const d of directory.departments) {
-    const event: EventOf<'department.upserted'> = {
-      id: nextId(),
-      timestamp,
-      type: 'department.upserted',
-      department_id: d.id,
-      name: d.name,
+  const publish = <T extends IngestEvent['type']>(type: T, key: string, list: Json[]) => {
+    for (const record of list) {
+      events.push({ id: nextId(), timestamp, type, [key]: record } as unknown as IngestEvent)
     }
-    events.push(event)
   }
-  for (const a of directory.agents) {
-    const event: EventOf<'agent.upserted'> = {
-      id: nextId(),
-      timestamp,
-      type: 'agent.upserted',
-      agent_id: a.id,
-      display_name: a.displayName,
-      full_name: a.fullName,
-    }
-    events.push(event)
-  }
-  for (const g of directory.goals) {
-    const event: EventOf<'goal.upserted'> = {
-      id: nextId(),
-      timestamp,
-      type: 'goal.upserted',
-      goal_id: g.id,
-      name: g.name,
-      attribution_model: g.attributionModel,
-      attribution_period_days: g.attributionPeriodDays,
-    }
-    events.push(event)
-  }
+  publish('role.created', 'role', records.roles)
+  publish('skill.created', 'skill', records.skills)
+  publish('department.created', 'department', records.departments)
+  publish('agent.created', 'agent', records.agents)
+  publish('goal.created', 'goal', records.goals)
+  publish('shortcut.created', 'shortcut', records.shortcuts)
+  publish('trigger.created', 'trigger', records.triggers)
+  publish('ban.created', 'ban', records.bans)
+  // Routing as the simulation routes: each chat assigned to one agent, up to the agent's own limit.
+  events.push({
+    id: nextId(),
+    timestamp,
+    type: 'routing_settings.updated',
+    routing_settings: {
+      routing_mode: 'assigned',
+      chat_limit: { enabled: true, limit: 3, limit_type: 'agent', allow_agent_override: true },
+    },
+  })
   return events
 }

@@ -67,9 +67,9 @@ describe('simulate: determinism', () => {
     expect(createDirectory({ seed: 4, accountNumber: 9339545 })).toEqual(a)
     expect(createDirectory({ seed: 5, accountNumber: 9339545 }).agents).not.toEqual(a.agents)
     // Every run of the seed introduces the same team, whatever day it simulates.
-    const firstDay = text(4, TUESDAY, TUESDAY + HOUR).filter((l) => l.includes('"agent.upserted"'))
+    const firstDay = text(4, TUESDAY, TUESDAY + HOUR).filter((l) => l.includes('"agent.created"'))
     const laterDay = text(4, TUESDAY + 30 * DAY, TUESDAY + 30 * DAY + HOUR).filter((l) =>
-      l.includes('"agent.upserted"'),
+      l.includes('"agent.created"'),
     )
     const strip = (l: string) => {
       const { id: _id, timestamp: _ts, ...rest } = JSON.parse(l)

@@ -4,9 +4,14 @@
  * visitor msg_ids in epoch milliseconds, agent ids in Zendesk's ranges.
  */
 import { describe, expect, it } from 'vitest'
+import {
+  createdRecord,
+  directoryChange,
+  isDirectoryEvent,
+} from '../../src/domain/directory-events.js'
 import type { EventOf, IngestEvent } from '../../src/domain/events.js'
 import { parseIso } from '../../src/domain/time.js'
-import { createDirectory, directoryEvents } from '../../src/simulate/directory.js'
+import { createDirectory, directoryEvents, directoryRecords } from '../../src/simulate/directory.js'
 import { simulate } from '../../src/simulate/simulate-day.js'
 
 const HOUR = 3_600_000_000
@@ -99,11 +104,37 @@ describe('simulate: ids and directory', () => {
         return () => `dir-${n++}`
       })(),
     )
+    const records = directoryRecords(d)
     expect(upserts.map((e) => e.type)).toEqual([
-      ...d.departments.map(() => 'department.upserted'),
-      ...d.agents.map(() => 'agent.upserted'),
-      ...d.goals.map(() => 'goal.upserted'),
+      ...records.roles.map(() => 'role.created'),
+      ...records.skills.map(() => 'skill.created'),
+      ...d.departments.map(() => 'department.created'),
+      ...d.agents.map(() => 'agent.created'),
+      ...d.goals.map(() => 'goal.created'),
+      ...records.shortcuts.map(() => 'shortcut.created'),
+      ...records.triggers.map(() => 'trigger.created'),
+      ...records.bans.map(() => 'ban.created'),
+      'routing_settings.updated',
     ])
+    // Every record is valid by the REST resource schemas, as the server checks it.
+    for (const event of upserts) {
+      if (!isDirectoryEvent(event)) throw new Error(`not a directory event: ${event.type}`)
+      const change = directoryChange(event)
+      if (change.action !== 'created') continue
+      expect(() => createdRecord(change, { accountId: 1, at: START })).not.toThrow()
+    }
+    // The records agree with the team the simulation uses.
+    expect(records.agents.map((a) => a['id'])).toEqual(d.agents.map((a) => a.id))
+    expect(records.departments.map((x) => x['id'])).toEqual(d.departments.map((x) => x.id))
+    expect(records.goals.map((g) => g['id'])).toEqual(d.goals.map((g) => g.id))
+    for (const dep of records.departments) {
+      for (const agentId of dep['members'] as number[]) {
+        const agent = records.agents.find((a) => a['id'] === agentId)
+        expect(agent?.['departments']).toContain(dep['id'])
+      }
+    }
+    expect(records.agents.filter((a) => (a['roles'] as { owner: boolean }).owner)).toHaveLength(1)
+    expect(new Set(records.agents.map((a) => a['email'])).size).toBe(d.agents.length)
   })
 
   it('custom departments and goals are honoured', () => {

@@ -6,6 +6,12 @@ import { systemClock } from '../../domain/clock.js'
 import { isStreamName, STREAM_NAMES } from '../../domain/streams.js'
 import { formatIso } from '../../domain/time.js'
 import { importItems, prepareLines } from '../../ingest/import-items.js'
+import {
+  DIRECTORY_RESOURCES,
+  directoryResource,
+  importDirectory,
+  prepareDirectoryLines,
+} from '../../ingest/import-directory.js'
 import { CliError, UsageError } from '../exit-codes.js'
 import { action, requireAccount, withStore, withStoreOption } from '../shared-options.js'
 
@@ -26,16 +32,17 @@ export function registerImport(program: Command): void {
       )
       .argument('<file>', 'JSON lines file ("-" for stdin)')
       .requiredOption('--account <name>', 'target account')
-      .requiredOption('--resource <name>', STREAM_NAMES.join('|'))
+      .requiredOption('--resource <name>', [...STREAM_NAMES, ...DIRECTORY_RESOURCES].join('|'))
       .option(
         '--preserve-timestamps',
         "keep each item's own time as its position (only above the stream's high-water mark)",
       ),
   ).action(
     action(async (file: string, opts: ImportOptions) => {
-      if (!isStreamName(opts.resource)) {
+      const kind = directoryResource(opts.resource)
+      if (!isStreamName(opts.resource) && kind === undefined) {
         throw new UsageError(
-          `Invalid --resource "${opts.resource}": use one of ${STREAM_NAMES.join(', ')}.`,
+          `Invalid --resource "${opts.resource}": use one of ${[...STREAM_NAMES, ...DIRECTORY_RESOURCES].join(', ')}.`,
         )
       }
       const resource = opts.resource
@@ -55,6 +62,19 @@ export function registerImport(program: Command): void {
         throw new CliError(`Cannot read ${file}: ${(err as Error).message}`)
       }
       if (live && lines.length >= 10_000) process.stderr.write('\n')
+      if (kind !== undefined) {
+        const now = systemClock().now()
+        const records = prepareDirectoryLines(kind, lines, now)
+        await withStore(opts.store, async (store) => {
+          const account = await requireAccount(store, opts.account)
+          const result = await importDirectory(store, account.id, kind, records, now)
+          process.stderr.write(
+            `imported ${result.imported} ${resource} record(s) into ${account.name} at position ${formatIso(result.position)}\n`,
+          )
+        })
+        return
+      }
+      if (!isStreamName(resource)) return
       const items = prepareLines(resource, lines)
       await withStore(opts.store, async (store) => {
         const account = await requireAccount(store, opts.account)

@@ -3,11 +3,13 @@
  * export stream out (or a typed error, in which case nothing was written).
  * @module
  */
+import type { DirectoryEvent } from '../directory-events.js'
+import { directoryChange, isDirectoryEvent } from '../directory-events.js'
 import type { EventOf, IngestEvent } from '../events.js'
 import type { Micros } from '../time.js'
 import { validatedMicros } from './chat-time.js'
 import type { AgentInfo, GoalInfo } from './directory.js'
-import { mapDirectory } from './directory.js'
+import { agentInfoOf, goalInfoOf, mapDirectory, patchAgentInfo } from './directory.js'
 import type { AgentInput, AgentState } from './fold-agent.js'
 import { applyAgentEvent } from './fold-agent.js'
 import type { ChatEvent, ChatFoldState } from './fold-chat.js'
@@ -215,6 +217,7 @@ export async function foldEvent(
   event: IngestEvent,
   options: FoldOptions = {},
 ): Promise<FoldResult> {
+  if (isDirectoryEvent(event)) return foldDirectoryEvent(access, event)
   switch (event.type) {
     case 'agent.upserted': {
       const info: AgentInfo = { display_name: event.display_name, full_name: event.full_name }
@@ -278,6 +281,85 @@ export async function foldEvent(
   }
 }
 
+/** The fold's name entry a directory event keeps in step, if any (agents, departments, goals). */
+function directoryNameState(
+  event: DirectoryEvent,
+): { kind: FoldStateKind; key: string } | undefined {
+  const kind = event.type.split('.')[0]
+  const kinds: Record<string, FoldStateKind> = {
+    agent: FOLD_STATE.directoryAgent,
+    department: FOLD_STATE.directoryDepartment,
+    goal: FOLD_STATE.directoryGoal,
+  }
+  const stateKind = kind === undefined ? undefined : kinds[kind]
+  if (stateKind === undefined) return undefined
+  try {
+    return { kind: stateKind, key: directoryChange(event).id }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A directory event's part in folding: the names chats and conversions show (agents,
+ * departments) and the goal settings attribution uses, kept in step with the REST record. The
+ * record itself is written by the ingest service (it needs the directory store); a deletion
+ * keeps the names, so chats in progress can still name their agent and department.
+ */
+async function foldDirectoryEvent(
+  access: FoldStateAccess,
+  event: DirectoryEvent,
+): Promise<FoldResult> {
+  let change
+  try {
+    change = directoryChange(event)
+  } catch (err) {
+    return { ok: false, error: foldError('invalid_event', event.id, (err as Error).message) }
+  }
+  if (change.action === 'deleted') return ok(emptyOutput())
+  const fields = change.fields
+  const creating = change.action === 'created'
+  switch (change.kind) {
+    case 'agent': {
+      const current = creating
+        ? undefined
+        : await access.getState(FOLD_STATE.directoryAgent, change.id)
+      const info = creating ? agentInfoOf(fields) : patchAgentInfo(current, fields)
+      await access.putState(FOLD_STATE.directoryAgent, change.id, info)
+      break
+    }
+    case 'department': {
+      const current = creating
+        ? undefined
+        : await access.getState(FOLD_STATE.directoryDepartment, change.id)
+      const name = typeof fields['name'] === 'string' ? fields['name'] : current?.name
+      if (name !== undefined) {
+        await access.putState(FOLD_STATE.directoryDepartment, change.id, { name })
+      }
+      break
+    }
+    case 'goal': {
+      const current = creating
+        ? undefined
+        : await access.getState(FOLD_STATE.directoryGoal, change.id)
+      await access.putState(FOLD_STATE.directoryGoal, change.id, goalInfoOf(fields, current))
+      break
+    }
+    // Skills, roles, shortcuts, triggers, bans and settings name nothing in the exports.
+    case 'skill':
+    case 'role':
+    case 'shortcut':
+    case 'trigger':
+    case 'ban':
+    case 'account':
+    case 'account_routing':
+    case 'agent_routing':
+    case 'visitor':
+      break
+  }
+  return ok(emptyOutput())
+}
+
 /** A stored chat item or fold state entry that folding reads. */
 export interface ReadPlan {
   /** Stored items, by stream and key (folding reads chats). */
@@ -298,6 +380,12 @@ export interface ReadPlan {
 export function readPlan(event: IngestEvent): ReadPlan {
   const plan: ReadPlan = { items: [], states: [] }
   const state = (kind: FoldStateKind, key: string) => plan.states.push({ kind, key })
+  if (isDirectoryEvent(event)) {
+    // An update merges over the names kept for the agent, department or goal.
+    const target = directoryNameState(event)
+    if (target !== undefined && event.type.endsWith('.updated')) state(target.kind, target.key)
+    return plan
+  }
   switch (event.type) {
     case 'agent.upserted':
     case 'department.upserted':
