@@ -30,7 +30,7 @@ describe.each(stores)('completeness proof on %s', (backend) => {
     // Known open: issue 13 finding 4 (every item of one transaction shares a position, so a
     // restart from end_time alone repeats up to the chats of one batch: 3 in this workload).
     // Lower to the default bound of 1 once per-item positions land for chats.
-    const KNOWN_FINDING_4_MAX_REPEAT = 3
+    const MAX_REPEAT = 1
     expect(completenessFailures(report, KNOWN_FINDING_4_MAX_REPEAT), table).toEqual([])
     expect(report.versionsWritten, table).toBeGreaterThan(10)
     expect(report.naiveLost, table).toBeGreaterThan(0)
