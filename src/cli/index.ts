@@ -5,6 +5,7 @@
 import { Command } from 'commander'
 import { registerAccounts } from './commands/accounts.js'
 import { registerImport } from './commands/import.js'
+import { registerMirror } from './commands/mirror.js'
 import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
 import { registerSync } from './commands/sync.js'
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTokens(program)
   registerImport(program)
   registerSync(program)
+  registerMirror(program)
   registerSimulate(program)
   registerTls(program)
   return program

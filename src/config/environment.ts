@@ -15,6 +15,8 @@ export interface Environment extends TlsEnvironment {
   CHAT_EXPORT_RATE_LIMIT?: string | undefined
   CHAT_EXPORT_LOG_LEVEL?: string | undefined
   CHAT_EXPORT_TOKEN?: string | undefined
+  /** The source's token for `mirror` (a Zendesk token, not one of this server's). */
+  CHAT_EXPORT_MIRROR_TOKEN?: string | undefined
   CHAT_EXPORT_FAULTS?: string | undefined
   CHAT_EXPORT_SEND_TIMEOUT?: string | undefined
   CHAT_EXPORT_MAX_BYTES_IN_FLIGHT?: string | undefined

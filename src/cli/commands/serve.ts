@@ -1,5 +1,6 @@
 /** `chat-export serve`: the server, optionally with the live demo. @module */
 import type { Command } from 'commander'
+import { redactUrl } from '../../domain/redact-url.js'
 import {
   loadServeConfig,
   processEnvironment,
@@ -38,7 +39,7 @@ export function registerServe(program: Command): void {
         const clock = systemClock()
         const server = await startServer(config, { clock, logger })
         process.stdout.write(
-          `chat-export listening on ${server.url} (store ${redactStoreUrl(config.store)})\n`,
+          `chat-export listening on ${server.url} (store ${redactUrl(config.store)})\n`,
         )
         if (server.tls) process.stdout.write(tlsBanner(server.url, server.tls))
         let stopDemo = () => {}
@@ -68,9 +69,4 @@ function tlsBanner(plainUrl: string, tls: NonNullable<RunningServer['tls']>): st
   if (tls.proxy) lines.push(`chat-export proxy on ${plainUrl} (CONNECT to the Zendesk hosts only)`)
   if (tls.caPath) lines.push(`CA certificate: ${tls.caPath} (trust it: chat-export tls ca)`)
   return lines.join('\n') + '\n'
-}
-
-/** Hides a PostgreSQL password when printing the store URL. */
-function redactStoreUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }
