@@ -3,10 +3,11 @@
  * reads `process.env`.
  * @module
  */
+import type { PerfEnvironment } from './perf-config.js'
 import type { TlsEnvironment } from './tls-config.js'
 
 /** The environment variables the CLI understands. */
-export interface Environment extends TlsEnvironment {
+export interface Environment extends TlsEnvironment, PerfEnvironment {
   CHAT_EXPORT_STORE?: string | undefined
   CHAT_EXPORT_HOST?: string | undefined
   CHAT_EXPORT_PORT?: string | undefined

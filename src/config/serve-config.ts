@@ -6,6 +6,7 @@
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { parseFaultPlan } from '../domain/fault-plan.js'
 import type { Environment } from './environment.js'
+import type { CompressionSetting } from './perf-config.js'
 import type { FlagValues, Setting } from './settings.js'
 import {
   absoluteUrl,
@@ -45,6 +46,8 @@ export interface ServeConfig {
   logLevel: (typeof LOG_LEVELS)[number]
   /** Fault injection for connector tests, parsed; undefined = off. */
   faults?: FaultPlan | undefined
+  /** Page compression (perf-config.ts; `serve` always sets it, default br). */
+  compression?: CompressionSetting | undefined
   /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
   limits?: LimitsConfig | undefined
 }

@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
+import type { CompressionMode } from './compression.js'
 import { rateLimit } from './rate-limit.js'
 import type { SendGuard } from './send-guard.js'
 
@@ -37,6 +38,8 @@ export interface AppDeps {
   metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
+  /** Codings export pages may be compressed with, by Accept-Encoding (default `br`). */
+  compression?: CompressionMode | undefined
   /** The directory resources (`/account`, `/agents`, …); those routes are served when given. */
   directory?: DirectoryStore | undefined
   /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
@@ -98,6 +101,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
+        compression: deps.compression,
         sendGuard: deps.sendGuard,
       }),
     )

@@ -70,6 +70,7 @@ export async function startServer(
     metrics,
     faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    compression: config.compression,
     directory: store.directory,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
   })

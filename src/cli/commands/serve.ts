@@ -11,14 +11,15 @@ import { systemClock } from '../../domain/clock.js'
 import { createLogger } from '../../observability/logger.js'
 import { startServer, type RunningServer } from '../../server/start-server.js'
 import { loadTlsConfig, type TlsFlags } from '../../config/tls-config.js'
+import { loadPerfConfig, PERF_SETTINGS, type PerfFlags } from '../../config/perf-config.js'
 import { action, withSettings } from '../shared-options.js'
 
 /** Registers the serve command. */
 export function registerServe(program: Command): void {
-  withSettings(
-    program.command('serve').description('serve the export API (and the ingest API)'),
-    SERVE_SETTINGS,
-  )
+  withSettings(program.command('serve').description('serve the export API (and the ingest API)'), {
+    ...SERVE_SETTINGS,
+    ...PERF_SETTINGS,
+  })
     .option('--tls', 'also serve HTTPS (local CA; see `chat-export tls ca`)')
     .option('--tls-port <n>', 'HTTPS port (default 8443; 0 = any free port)')
     .option('--tls-dir <dir>', 'folder of the local CA (default: tls/ beside the SQLite file)')
@@ -31,10 +32,14 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--proxy', 'answer HTTPS CONNECT for the Zendesk hosts on the plain port')
     .action(
-      action(async (flags: ServeFlags & TlsFlags) => {
+      action(async (flags: ServeFlags & TlsFlags & PerfFlags) => {
         const env = processEnvironment()
         const base = loadServeConfig(flags, env)
-        const config = { ...base, tls: loadTlsConfig(flags, env, base.store) }
+        const config = {
+          ...base,
+          ...loadPerfConfig(flags, env),
+          tls: loadTlsConfig(flags, env, base.store),
+        }
         const logger = createLogger(config.logLevel)
         const clock = systemClock()
         const server = await startServer(config, { clock, logger })
