@@ -1,8 +1,8 @@
 /**
  * Live ingest: a batch of events is validated, folded into the exported objects and written in ONE
- * store transaction (one position per item written, in order), then acknowledged. All or nothing: a bad event rejects the
- * batch and nothing is written. Idempotent: an event id already applied is skipped, so a retried
- * batch changes nothing.
+ * store transaction (one position per item written, in order), then acknowledged. All or nothing:
+ * a bad event rejects the batch and nothing is written. Idempotent: an event id already applied is
+ * skipped, so a retried batch changes nothing.
  * @module
  */
 import type { Clock } from '../domain/clock.js'
