@@ -10,6 +10,7 @@ import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
 import { registerSync } from './commands/sync.js'
 import { registerTokens } from './commands/tokens.js'
+import { registerOAuth } from './commands/oauth.js'
 import { registerTls } from './commands/tls.js'
 import { reportError } from './exit-codes.js'
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerServe(program)
   registerAccounts(program)
   registerTokens(program)
+  registerOAuth(program)
   registerImport(program)
   registerSync(program)
   registerMirror(program)

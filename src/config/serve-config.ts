@@ -21,6 +21,7 @@ import {
 } from './settings.js'
 import { STORE } from './store-config.js'
 import { LIMITS_SETTINGS, readLimits, type LimitsConfig } from './limits-config.js'
+import { OAUTH_SETTINGS, readOAuth, type OAuthConfig } from './oauth-config.js'
 
 /** What a profile changes: the zendesk one restores the reference's five-minute rule and limit. */
 export const PROFILES = {
@@ -50,6 +51,8 @@ export interface ServeConfig {
   compression?: CompressionSetting | undefined
   /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
   limits?: LimitsConfig | undefined
+  /** OAuth lifetimes and auto-approve; optional for hand-built configs (tests): defaults. */
+  oauth?: OAuthConfig | undefined
 }
 
 /** Flags given to `serve` (as commander hands them over; undefined when not given). */
@@ -68,6 +71,8 @@ export interface ServeFlags {
   faults?: string | undefined
   sendTimeout?: string | undefined
   maxBytesInFlight?: string | undefined
+  oauthAutoApprove?: boolean | undefined
+  oauthTokenTtl?: string | undefined
 }
 
 const profileDefault = (key: keyof (typeof PROFILES)['default']) =>
@@ -150,6 +155,7 @@ export const SERVE_SETTINGS = {
     parse: oneOf(...LOG_LEVELS),
   },
   ...LIMITS_SETTINGS,
+  ...OAUTH_SETTINGS,
 } as const satisfies Record<string, Setting<unknown>>
 
 /**
@@ -173,6 +179,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     logLevel: read.value(s.logLevel),
     faults: read.value(s.faults),
     limits: readLimits(read),
+    oauth: readOAuth(read),
   }
   read.finish()
   // Every setting without a default has been given or left undefined on purpose; the others

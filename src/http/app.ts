@@ -15,6 +15,9 @@ import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { restRoutes } from './rest-routes.js'
+import { oauthApiRoutes, oauthEndpoints } from './oauth-routes.js'
+import type { OAuthConfig } from '../config/oauth-config.js'
+import { DEFAULT_OAUTH_CONFIG } from '../config/oauth-config.js'
 import type { ChatReader, DirectoryStore } from '../store/directory-port.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
@@ -46,6 +49,8 @@ export interface AppDeps {
   chats?: ChatReader | undefined
   /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
   sendGuard?: SendGuard | undefined
+  /** OAuth lifetimes and auto-approve (defaults when absent); served when the store has OAuth. */
+  oauth?: OAuthConfig | undefined
 }
 
 /** Builds the application. */
@@ -105,6 +110,24 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         sendGuard: deps.sendGuard,
       }),
     )
+  }
+
+  const oauth = deps.store.oauth
+  if (oauth) {
+    const config = deps.oauth ?? DEFAULT_OAUTH_CONFIG
+    app.route(
+      '/',
+      oauthEndpoints({
+        store: deps.store,
+        oauth,
+        clock: deps.clock,
+        options: config,
+        autoApprove: config.autoApprove,
+      }),
+    )
+    for (const prefix of ['/api/v2/chat', '/api/v2']) {
+      app.route(prefix, oauthApiRoutes({ oauth, clock: deps.clock, guards: guarded }))
+    }
   }
 
   const directory = deps.directory

@@ -73,6 +73,7 @@ export async function startServer(
     compression: config.compression,
     directory: store.directory,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
+    oauth: config.oauth,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
