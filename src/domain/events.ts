@@ -7,10 +7,11 @@
  */
 import { z } from 'zod'
 import { directoryEventSchemas } from './directory-events.js'
-import { parseIso } from './time.js'
+import { isSupportedTime, parseIso, SUPPORTED_TIME_RANGE } from './time.js'
 
-const isoTimestamp = z.string().refine((s) => parseIso(s) !== undefined, {
-  message: 'expected an ISO-8601 UTC timestamp such as 2020-12-22T04:54:16Z',
+// In the supported range too: folding turns event times into positions and durations.
+const isoTimestamp = z.string().refine((s) => isSupportedTime(parseIso(s)), {
+  message: `expected an ISO-8601 UTC timestamp from ${SUPPORTED_TIME_RANGE}, such as 2020-12-22T04:54:16Z`,
 })
 
 const eventId = z.string().min(1).max(200)

@@ -1,9 +1,9 @@
 /**
- * The five export streams: their names, units, keys, cursor tie-breakers and how an item is
- * validated on import and rendered for storage. Pure: no I/O.
+ * The five export streams: their names, units, keys, cursor tie-breakers and how an import item
+ * is rendered for storage (validation is `validateImportItem` in ./schemas/, with the one schema of
+ * each item). Pure: no I/O.
  * @module
  */
-import { z } from 'zod'
 import type { Micros } from './time.js'
 import { formatIso, parseIso, secondsToMicros } from './time.js'
 
@@ -68,13 +68,6 @@ export interface StreamSpec<S extends StreamName = StreamName> {
   /** Whether `fields` resource expansion applies (chats, conversions). */
   expandable: boolean
   /**
-   * Whether each item written in one transaction needs a position of its own. True where the sort
-   * id alone is not unique (agent_timeline: one agent can close several spans in a transaction);
-   * writers then use `P`, `P + 1`, … and the store raises the clock over them, so
-   * (position, sort id) stays a unique cursor point.
-   */
-  positionPerItem: boolean
-  /**
    * The top-level attributes an item's stored summary leaves out; a projection naming none of
    * them can be served from the summary. Undefined: the stream stores no summaries.
    */
@@ -84,7 +77,10 @@ export interface StreamSpec<S extends StreamName = StreamName> {
    * ingest for the items folding produces.
    */
   itemIds(item: ItemIdentity[S]): ItemIds
-  /** Validates one import object; throws a ZodError when it is not a valid item. */
+  /**
+   * Turns an import object into what is stored. The object must be a valid item (one that
+   * `validateImportItem` found no problem with): this reads its identity and times, unchecked.
+   */
   prepare(raw: unknown): PreparedItem
   /** Turns a `start_id` from a URL into the stored sort id; `undefined` when malformed. */
   sortIdFromStartId(startId: string): string | undefined
@@ -92,17 +88,11 @@ export interface StreamSpec<S extends StreamName = StreamName> {
   endIdFromSortId(sortId: string): string
 }
 
-const isoTimestamp = z.string().refine((s) => parseIso(s) !== undefined, {
-  message: 'expected an ISO-8601 UTC timestamp such as 2020-12-22T04:54:16Z',
-})
-
 function isoToMicros(s: string): Micros {
   const micros = parseIso(s)
   if (micros === undefined) throw new Error(`not an ISO timestamp: ${s}`)
   return micros
 }
-
-const idString = z.string().min(1).max(200)
 
 /**
  * What a chat's summary leaves out: the arrays that make up most of a chat's size (about 3.5 KB,
@@ -140,42 +130,6 @@ export function renderChat(
   return { body: JSON.stringify(stored), summary: chatSummary(stored) }
 }
 
-const chatSchema = z.looseObject({
-  id: idString,
-  type: z.enum(['chat', 'offline_msg']),
-  timestamp: isoTimestamp,
-  update_timestamp: isoTimestamp.optional(),
-  deleted: z.boolean().optional(),
-})
-
-const conversionSchema = z.looseObject({
-  id: idString,
-  timestamp: isoTimestamp,
-  goal_id: z.number().int(),
-})
-
-const departmentEventSchema = z.looseObject({
-  id: idString,
-  timestamp: isoTimestamp,
-  field_name: z.string().min(1),
-  department_id: z.number().int().nullable(),
-})
-
-const agentTimelineSchema = z.looseObject({
-  agent_id: z.number().int().nonnegative(),
-  start_time: isoTimestamp,
-  duration: z.number().nonnegative(),
-  status: z.enum(['online', 'away', 'invisible']),
-  engagement_count: z.number().int().nonnegative(),
-})
-
-const agentEventSchema = z.looseObject({
-  id: idString,
-  agent_id: z.number().int().nonnegative(),
-  field_name: z.enum(['status', 'engagements']),
-  timestamp: isoTimestamp,
-})
-
 /** Sort ids compare as bytes; agent ids are padded so they also sort as numbers. */
 const AGENT_ID_WIDTH = 20
 
@@ -209,16 +163,14 @@ function textIds(): Pick<StreamSpec, 'sortIdFromStartId' | 'endIdFromSortId'> {
 function timestampedStream<S extends 'conversions' | 'department_events' | 'agent_events'>(
   name: S,
   expandable: boolean,
-  schema: z.ZodType<{ id: string; timestamp: string }>,
 ): StreamSpec<S> {
   return {
     name,
     unit: 'seconds',
     expandable,
-    positionPerItem: false,
     itemIds: byId,
     prepare(raw) {
-      const item = schema.parse(raw)
+      const item = raw as { id: string; timestamp: string }
       const rendered = { body: JSON.stringify(item) }
       return {
         ...byId(item),
@@ -235,30 +187,30 @@ const SPECS: { [S in StreamName]: StreamSpec<S> } = {
     name: 'chats',
     unit: 'seconds',
     expandable: true,
-    positionPerItem: false,
     summaryOmits: CHAT_SUMMARY_OMITS,
     itemIds: byId,
     prepare(raw) {
-      const chat = chatSchema.parse(raw)
+      const chat = raw as { id: string; timestamp: string; update_timestamp?: string }
       const ownTime = isoToMicros(chat.update_timestamp ?? chat.timestamp)
+      // Held as text until it is written: a parsed chat takes several times the memory of its JSON.
+      const text = JSON.stringify(chat)
       return {
         ...byId(chat),
         ownTime,
-        render: (position) => renderChat(chat, position),
+        render: (position) => renderChat(JSON.parse(text) as { deleted?: boolean }, position),
       }
     },
     ...textIds(),
   },
-  conversions: timestampedStream('conversions', true, conversionSchema),
-  department_events: timestampedStream('department_events', false, departmentEventSchema),
+  conversions: timestampedStream('conversions', true),
+  department_events: timestampedStream('department_events', false),
   agent_timeline: {
     name: 'agent_timeline',
     unit: 'microseconds',
     expandable: false,
-    positionPerItem: true,
     itemIds: timelineIds,
     prepare(raw) {
-      const span = agentTimelineSchema.parse(raw)
+      const span = raw as { agent_id: number; start_time: string; duration: number }
       const rendered = { body: JSON.stringify(span) }
       return {
         ...timelineIds(span),
@@ -271,7 +223,7 @@ const SPECS: { [S in StreamName]: StreamSpec<S> } = {
       /^\d{1,20}$/.test(startId) ? startId.padStart(AGENT_ID_WIDTH, '0') : undefined,
     endIdFromSortId: (sortId) => sortId.replace(/^0+(?=\d)/, ''),
   },
-  agent_events: timestampedStream('agent_events', false, agentEventSchema),
+  agent_events: timestampedStream('agent_events', false),
 }
 
 /** The specification of one stream. */

@@ -110,3 +110,32 @@ export function secondsToMicros(seconds: number): Micros {
 export function microsToSeconds(micros: Micros): number {
   return Number(formatMicrosAsDecimalSeconds(micros))
 }
+
+/**
+ * The latest supported time: 2^53 − 1 µs after the epoch (2255-06-05T23:47:34.740991Z), the
+ * largest position a JS number holds exactly. Times before the epoch are not supported either: a
+ * position is a positive number of µs.
+ */
+export const MAX_TIME_MICROS: Micros = Number.MAX_SAFE_INTEGER
+
+/**
+ * The longest supported duration in seconds (about 285 years): a round bound whose value in µs
+ * is still a safe integer.
+ */
+export const MAX_DURATION_SECONDS = 9_000_000_000
+
+/** The supported range of times, in words for error messages. */
+export const SUPPORTED_TIME_RANGE = '1970-01-01T00:00:00Z to 2255-06-05T23:47:34.740991Z'
+
+/** Whether `micros` is a time in the supported range (the epoch to {@link MAX_TIME_MICROS}). */
+export function isSupportedTime(micros: number | undefined): micros is Micros {
+  return micros !== undefined && Number.isSafeInteger(micros) && micros >= 0
+}
+
+/**
+ * A time for a message: ISO when it is in the supported range, otherwise the number of µs. Unlike
+ * {@link formatIso} it never throws, so an error message about an absurd time can always be written.
+ */
+export function describeTime(micros: number): string {
+  return isSupportedTime(micros) ? formatIso(micros) : `${String(micros)} µs`
+}

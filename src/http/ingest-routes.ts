@@ -9,7 +9,8 @@ import { bodyLimit } from 'hono/body-limit'
 import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import { isStreamName, STREAM_NAMES } from '../domain/streams.js'
-import { importItems, prepareLines } from '../ingest/import-items.js'
+import { importItems, readImport } from '../ingest/import-items.js'
+import type { UnknownAttributes } from '../domain/schemas/index.js'
 import {
   DIRECTORY_RESOURCES,
   directoryResource,
@@ -31,7 +32,7 @@ export interface IngestRoutesOptions {
 export function ingestRoutes(options: IngestRoutesOptions): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>()
 
-  app.post('/import/:resource', limitBody(512 * 1024 * 1024), async (c) => {
+  app.post('/import/:resource', async (c) => {
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'write', 'Import')
     const resource = c.req.param('resource')
@@ -39,7 +40,11 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono<{ Variables: Au
     const kind = directoryResource(resource)
     if (kind !== undefined) {
       const now = options.clock.now()
-      const lines = prepareDirectoryLines(kind, splitLines(await c.req.text()), now)
+      // Directory files are small, but the body limit holds for them too.
+      const chunks: Uint8Array[] = []
+      for await (const chunk of limitedBody(c.req.raw, MAX_IMPORT_BYTES)) chunks.push(chunk)
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks))
+      const lines = prepareDirectoryLines(kind, splitLines(text), now)
       return c.json(await importDirectory(options.store, token.accountId, kind, lines, now), 200)
     }
     if (!isStreamName(resource)) {
@@ -49,13 +54,17 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono<{ Variables: Au
       )
     }
     const preserve = parseBooleanFlag(c.req.query('preserve_timestamps'), 'preserve_timestamps')
-    const text = await c.req.text()
-    const items = prepareLines(resource, splitLines(text))
-    const result = await importItems(options.store, token.accountId, resource, items, {
+    const unknownAttributes = parseUnknownAttributes(c.req.query('unknown_attributes'))
+    // Read as it arrives, never held whole: validation stops at the error limit, and the body
+    // is checked against the limit as it streams (a chunked upload has no Content-Length).
+    const prepared = await readImport(resource, limitedBody(c.req.raw, MAX_IMPORT_BYTES), {
+      unknownAttributes,
+    })
+    const result = await importItems(options.store, token.accountId, resource, prepared.items, {
       preserveTimestamps: preserve,
       now: options.clock.now(),
     })
-    return c.json(result, 200)
+    return c.json({ ...result, unknown_attributes: prepared.unknownAttributes }, 200)
   })
 
   app.post('/events', limitBody(32 * 1024 * 1024), async (c) => {
@@ -73,14 +82,54 @@ export function ingestRoutes(options: IngestRoutesOptions): Hono<{ Variables: Au
   return app
 }
 
+/** The largest import body accepted. */
+const MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+function tooLarge(maxSize: number): AppError {
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `The request body is larger than ${maxSize / 1024 / 1024} MiB. Split it into smaller batches or files.`,
+  )
+}
+
+/**
+ * A request's body as it arrives, refused with PAYLOAD_TOO_LARGE past `maxSize` bytes (at once
+ * when Content-Length says so). Stopping early leaves the rest to the server adapter, which
+ * drains or closes the connection after the answer.
+ */
+async function* limitedBody(request: Request, maxSize: number): AsyncGenerator<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? '0')
+  if (declared > maxSize) throw tooLarge(maxSize)
+  if (request.body === null) return
+  const reader = request.body.getReader()
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      size += value.byteLength
+      if (size > maxSize) throw tooLarge(maxSize)
+      yield value
+    }
+  } finally {
+    reader.releaseLock()
+  }
+}
+
+function parseUnknownAttributes(value: string | undefined): UnknownAttributes {
+  if (value === undefined || value === '' || value === 'keep') return 'keep'
+  if (value === 'refuse') return 'refuse'
+  throw new AppError(
+    'INVALID_PARAMETER',
+    `unknown_attributes must be keep or refuse, not "${value}".`,
+  )
+}
+
 function limitBody(maxSize: number) {
   return bodyLimit({
     maxSize,
     onError: () => {
-      throw new AppError(
-        'PAYLOAD_TOO_LARGE',
-        `The request body is larger than ${maxSize / 1024 / 1024} MiB. Split it into smaller batches or files.`,
-      )
+      throw tooLarge(maxSize)
     },
   })
 }

@@ -1,23 +1,41 @@
 /**
- * Import: export-shaped objects (one per line) loaded into an account, atomically. By default an
- * imported item gets a fresh position (it changed here, now). With `preserveTimestamps` each item
- * keeps its own time as its position, which is only allowed strictly above the stream's current
- * high-water mark and not in the future: no cursor the server ever issued can have passed it.
+ * Import: export-shaped objects (JSON Lines, or one JSON array) loaded into an account,
+ * atomically. Each item is checked against its stream's schema (`validateImportItem`) as the body
+ * arrives, a slice of a few milliseconds at a time, and reading stops at the error limit: a large
+ * bad body costs little and never stalls other requests. Nothing is written unless every item is
+ * valid.
+ *
+ * By default an imported item gets a fresh position (it changed here, now): one per item, in the
+ * order of the file. With `preserveTimestamps` each item keeps its own time as its position, which
+ * is only allowed strictly above the stream's current high-water mark and not in the future: no
+ * cursor the server ever issued can have passed it.
  * @module
  */
-import { ZodError } from 'zod'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { AppError } from '../domain/errors.js'
+import type { UnknownAttributes } from '../domain/schemas/index.js'
+import { unknownAttributesOf, validateImportItem } from '../domain/schemas/index.js'
 import type { PreparedItem, StreamName } from '../domain/streams.js'
 import { streamSpec } from '../domain/streams.js'
-import { formatIso } from '../domain/time.js'
+import { describeTime, isSupportedTime, SUPPORTED_TIME_RANGE } from '../domain/time.js'
 import type { Store } from '../store/store.js'
+import type { SplitOutput } from './import-records.js'
+import { RecordSplitter } from './import-records.js'
 
-/** Most line errors reported at once; more would drown the useful ones. */
-const MAX_REPORTED_ERRORS = 50
+/** Most problems reported at once; more would drown the useful ones, so reading stops there. */
+export const MAX_REPORTED_ERRORS = 50
+
+/** How long validation or writing runs before letting other requests in (milliseconds). */
+const SLICE_MS = 4
+
+/** Most distinct unknown attribute paths listed in a summary. */
+const MAX_UNKNOWN_PATHS = 50
 
 export interface LineError {
   line: number
   message: string
+  /** The attribute path (`engagements[0].rating`) when the problem is one attribute's. */
+  path?: string
 }
 
 /** A prepared item and the line it came from (for error messages). */
@@ -26,49 +44,230 @@ export interface NumberedItem {
   item: PreparedItem
 }
 
+export interface ImportOptions {
+  /**
+   * What to do with attributes the stream's schema does not describe: `keep` stores them as they
+   * are (and the summary lists them), `refuse` makes them errors.
+   */
+  unknownAttributes: UnknownAttributes
+}
+
+/** The default: unknown attributes are kept, and every import's answer lists them. */
+export const DEFAULT_IMPORT_OPTIONS: ImportOptions = { unknownAttributes: 'keep' }
+
+/** Unknown attributes seen (kept): each path, array indices as `[]`, with the items carrying it. */
+export interface UnknownAttributeSummary {
+  /** Items with at least one unknown attribute. */
+  items: number
+  /** Path → number of items; at most {@link MAX_UNKNOWN_PATHS} paths. */
+  paths: Record<string, number>
+}
+
+/** A validated import, ready to write. */
+export interface PreparedImport {
+  items: NumberedItem[]
+  unknownAttributes: UnknownAttributeSummary
+}
+
 export interface ImportResult {
   stream: StreamName
   imported: number
-  /** The position of fresh items (or the highest preserved one). */
+  /** The highest position written (the transaction's own when nothing was). */
   position: number
 }
 
 /**
- * Validates every line first (reporting all bad lines with their numbers), then writes all items
- * in one transaction. Nothing is written when any line is bad.
+ * Checks items one by one and keeps the valid ones; after {@link MAX_REPORTED_ERRORS} problems it
+ * is `full` and the caller stops reading.
  */
-export function prepareLines(stream: StreamName, lines: Iterable<string>): NumberedItem[] {
-  const spec = streamSpec(stream)
-  const items: NumberedItem[] = []
-  const errors: LineError[] = []
-  let lineNumber = 0
-  for (const text of lines) {
-    lineNumber++
-    if (text.trim() === '') continue
+export class ImportValidator {
+  private readonly items: NumberedItem[] = []
+  private readonly errors: LineError[] = []
+  private readonly unknown: UnknownAttributeSummary = { items: 0, paths: {} }
+  private badLines = 0
+  private lastLine = 0
+
+  constructor(
+    private readonly stream: StreamName,
+    private readonly options: ImportOptions,
+  ) {}
+
+  /** Whether the error limit is reached: nothing more would be reported. */
+  get full(): boolean {
+    return this.errors.length >= MAX_REPORTED_ERRORS
+  }
+
+  /** Takes what the splitter produced: an item's text, or a framing error. */
+  accept(output: SplitOutput): void {
+    if ('error' in output) {
+      this.fail(output.error.line, [{ line: output.error.line, message: output.error.message }])
+      return
+    }
+    const { line, text } = output.record
+    this.lastLine = line
     let raw: unknown
     try {
       raw = JSON.parse(text)
     } catch {
-      errors.push({ line: lineNumber, message: 'not valid JSON' })
-      continue
+      this.fail(line, [{ line, message: notJson(text) }])
+      return
     }
-    try {
-      items.push({ line: lineNumber, item: spec.prepare(raw) })
-    } catch (err) {
-      errors.push({ line: lineNumber, message: describeInvalid(err) })
+    const problems = validateImportItem(this.stream, raw, this.options)
+    if (problems.length > 0) {
+      this.fail(
+        line,
+        problems.map((p) => ({ line, path: p.path, message: p.message })),
+      )
+      return
+    }
+    const item = streamSpec(this.stream).prepare(raw)
+    if (!isSupportedTime(item.ownTime)) {
+      // Each time is in range (the schema checks that); their sum, a span's end, may not be.
+      this.fail(line, [{ line, path: 'duration', message: spanEndOutOfRange(raw, item.ownTime) }])
+      return
+    }
+    if (this.options.unknownAttributes === 'keep') this.noteUnknown(raw)
+    // Once a line is bad, nothing will be written: stop keeping items.
+    if (this.errors.length === 0) this.items.push({ line, item })
+  }
+
+  /** The import, or the error listing what is wrong (nothing is written then). */
+  finish(stoppedEarly = false): PreparedImport {
+    if (this.errors.length > 0) {
+      const first = this.errors[0] as LineError
+      const count = stoppedEarly
+        ? `At least ${this.badLines} line(s) are not valid ${this.stream} items (reading stopped at line ${this.lastLine}, after ${this.errors.length} problems)`
+        : `${this.badLines} line(s) are not valid ${this.stream} items`
+      throw new AppError(
+        'INVALID_IMPORT',
+        `${count}; nothing was imported. First: line ${first.line}: ${first.message}. Fix the lines and import the file again.`,
+        { details: this.errors.slice(0, MAX_REPORTED_ERRORS) },
+      )
+    }
+    return { items: this.items, unknownAttributes: this.unknown }
+  }
+
+  private fail(line: number, errors: LineError[]): void {
+    this.lastLine = Math.max(this.lastLine, line)
+    this.badLines++
+    this.items.length = 0
+    for (const error of errors) {
+      if (this.full) return
+      this.errors.push(error)
     }
   }
-  if (errors.length > 0) {
-    throw new AppError(
-      'INVALID_IMPORT',
-      `${errors.length} line(s) are not valid ${stream} items; nothing was imported. First: line ${errors[0]?.line}: ${errors[0]?.message}. Fix the lines and import the file again.`,
-      { details: errors.slice(0, MAX_REPORTED_ERRORS) },
-    )
+
+  private noteUnknown(raw: unknown): void {
+    const paths = unknownAttributesOf(this.stream, raw)
+    if (paths.length === 0) return
+    this.unknown.items++
+    for (const path of new Set(paths.map((p) => p.replace(/\[\d+\]/g, '[]')))) {
+      const seen = this.unknown.paths[path]
+      if (seen !== undefined) this.unknown.paths[path] = seen + 1
+      else if (Object.keys(this.unknown.paths).length < MAX_UNKNOWN_PATHS) {
+        this.unknown.paths[path] = 1
+      }
+    }
   }
-  return items
 }
 
-/** Writes prepared items atomically. */
+function notJson(text: string): string {
+  const start = text.trimStart()
+  if (start === '{' || (start.startsWith('{') && !start.trimEnd().endsWith('}'))) {
+    return 'not valid JSON: each item must be on one line (JSON Lines), or send the items as one JSON array'
+  }
+  return 'not valid JSON'
+}
+
+function spanEndOutOfRange(raw: unknown, end: number): string {
+  const { duration } = raw as { duration?: unknown }
+  return `duration: ${String(duration)} seconds after start_time ends at ${describeTime(end)}, beyond the supported range (${SUPPORTED_TIME_RANGE})`
+}
+
+/**
+ * Validates a whole body held in memory (tests, tools); the same checks as {@link readImport},
+ * without yielding.
+ * @throws AppError INVALID_IMPORT listing the problems.
+ */
+export function prepareLines(
+  stream: StreamName,
+  lines: Iterable<string>,
+  options: ImportOptions = DEFAULT_IMPORT_OPTIONS,
+): NumberedItem[] {
+  const validator = new ImportValidator(stream, options)
+  const splitter = new RecordSplitter()
+  for (const line of lines) {
+    for (const output of splitter.push(`${line}\n`)) validator.accept(output)
+  }
+  for (const output of splitter.end()) validator.accept(output)
+  return validator.finish().items
+}
+
+/**
+ * Reads and validates an import body as it arrives (bytes of UTF-8, or text), giving other work
+ * the event loop every few milliseconds, and stops reading at the error limit.
+ * @throws AppError INVALID_IMPORT (bad items, listed with their lines) or INVALID_BODY (not UTF-8).
+ */
+export async function readImport(
+  stream: StreamName,
+  body: AsyncIterable<Uint8Array | string>,
+  options: ImportOptions,
+): Promise<PreparedImport> {
+  const validator = new ImportValidator(stream, options)
+  const splitter = new RecordSplitter()
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  const pause = timeSlicer()
+  let bytes = 0
+  const feed = async (outputs: SplitOutput[]): Promise<boolean> => {
+    for (const output of outputs) {
+      validator.accept(output)
+      if (validator.full) return false
+      await pause()
+    }
+    return true
+  }
+  for await (const chunk of body) {
+    let text: string
+    try {
+      text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
+    } catch {
+      throw notUtf8(bytes)
+    }
+    bytes += chunk.length
+    // Breaking out of the loop ends the body's iterator: nothing more is read.
+    if (!(await feed(splitter.push(text)))) return validator.finish(true)
+  }
+  try {
+    const rest = decoder.decode()
+    if (!(await feed(splitter.push(rest)))) return validator.finish(true)
+  } catch {
+    throw notUtf8(bytes)
+  }
+  await feed(splitter.end())
+  return validator.finish(validator.full)
+}
+
+function notUtf8(offset: number): AppError {
+  return new AppError(
+    'INVALID_BODY',
+    `The import body is not valid UTF-8 (near byte ${offset}). Save the file as UTF-8 and import it again.`,
+  )
+}
+
+/**
+ * A function to await between small steps: it yields to the event loop once the current slice
+ * has run {@link SLICE_MS}. Wall time decides only when to yield, never what is done.
+ */
+function timeSlicer(): () => Promise<void> {
+  let sliceStart = performance.now()
+  return async () => {
+    if (performance.now() - sliceStart < SLICE_MS) return
+    await nextTurn()
+    sliceStart = performance.now()
+  }
+}
+
+/** Writes prepared items atomically, yielding between slices so other requests go on. */
 export async function importItems(
   store: Store,
   accountId: number,
@@ -76,6 +275,7 @@ export async function importItems(
   items: NumberedItem[],
   options: { preserveTimestamps: boolean; now: number },
 ): Promise<ImportResult> {
+  const pause = timeSlicer()
   return store.write(accountId, async (tx) => {
     let highest = tx.position
     if (options.preserveTimestamps) {
@@ -85,10 +285,10 @@ export async function importItems(
         if (item.ownTime <= hwm) {
           behind.push({
             line,
-            message: `time ${formatIso(item.ownTime)} is not after the ${stream} high-water mark ${formatIso(hwm)}`,
+            message: `time ${describeTime(item.ownTime)} is not after the ${stream} high-water mark ${describeTime(hwm)}`,
           })
         } else if (item.ownTime > options.now) {
-          behind.push({ line, message: `time ${formatIso(item.ownTime)} is in the future` })
+          behind.push({ line, message: `time ${describeTime(item.ownTime)} is in the future` })
         }
       }
       if (behind.length > 0) {
@@ -99,14 +299,13 @@ export async function importItems(
         )
       }
       highest = 0
+      rejectTies(stream, items)
     }
-    if (options.preserveTimestamps) rejectTies(stream, items)
-    const perItem = streamSpec(stream).positionPerItem
-    let offset = 0
+    // Fresh positions: one per item (P, P + 1, …; the store raises the clock over them), so a
+    // client that restarts from an item's position alone sees at most that item again.
+    let next = tx.position
     for (const { item } of items) {
-      const position = options.preserveTimestamps
-        ? item.ownTime
-        : tx.position + (perItem ? offset++ : 0)
+      const position = options.preserveTimestamps ? item.ownTime : next++
       if (position > highest) highest = position
       // The body, and on chats the summary that projections read instead.
       await tx.putItem(stream, {
@@ -115,6 +314,7 @@ export async function importItems(
         position,
         ...item.render(position),
       })
+      await pause()
     }
     return { stream, imported: items.length, position: highest }
   })
@@ -122,18 +322,18 @@ export async function importItems(
 
 /** With preserved timestamps, two items of one cursor point (position and tie-breaker) are ambiguous. */
 function rejectTies(stream: StreamName, items: NumberedItem[]): void {
-  const seen = new Map<string, number>()
+  const seen = new Map<string, { line: number; key: string }>()
   const ties: LineError[] = []
   for (const { line, item } of items) {
     const point = `${item.ownTime}\u0000${item.sortId}`
     const first = seen.get(point)
-    if (first !== undefined && items.find((i) => i.line === first)?.item.key !== item.key) {
+    if (first !== undefined && first.key !== item.key) {
       ties.push({
         line,
-        message: `same position and id as line ${first}; the cursor could not tell them apart`,
+        message: `same position and id as line ${first.line}; the cursor could not tell them apart`,
       })
     } else {
-      seen.set(point, line)
+      seen.set(point, { line, key: item.key })
     }
   }
   if (ties.length > 0) {
@@ -143,14 +343,4 @@ function rejectTies(stream: StreamName, items: NumberedItem[]): void {
       { details: ties.slice(0, MAX_REPORTED_ERRORS) },
     )
   }
-}
-
-function describeInvalid(err: unknown): string {
-  if (err instanceof ZodError) {
-    return err.issues
-      .slice(0, 3)
-      .map((issue) => `${issue.path.join('.') || '(item)'}: ${issue.message}`)
-      .join('; ')
-  }
-  return err instanceof Error ? err.message : String(err)
 }

@@ -1,8 +1,8 @@
 /**
  * Live ingest: a batch of events is validated, folded into the exported objects and written in ONE
- * store transaction with one position, then acknowledged. All or nothing: a bad event rejects the
- * batch and nothing is written. Idempotent: an event id already applied is skipped, so a retried
- * batch changes nothing.
+ * store transaction (one position per item written, in order), then acknowledged. All or nothing:
+ * a bad event rejects the batch and nothing is written. Idempotent: an event id already applied is
+ * skipped, so a retried batch changes nothing.
  * @module
  */
 import type { Clock } from '../domain/clock.js'
@@ -138,7 +138,7 @@ type StateCache = { [K in FoldStateKind]: Map<string, FoldStateValues[K] | undef
 
 /**
  * Fold state over a write transaction, cached for the batch: each chat and state entry is parsed
- * at most once and written once, at the end (all of a batch's items share its position anyway).
+ * at most once and written once, at the end (one version per chat and batch).
  */
 class TxFoldState implements FoldStateAccess {
   private readonly state: StateCache = {
@@ -330,17 +330,20 @@ export async function applyEventsInTx(
       accepted++
     }
     await access.flushState()
+    // One position per item (P, P + 1, …; the store raises the clock over them): a client that
+    // restarts from an item's position alone sees at most that one item again (docs/positions.md).
     const position = tx.position
+    let next = position
     const chats = streamSpec('chats')
     for (const chat of access.dirtyChats.values()) {
-      await tx.putItem('chats', { ...chats.itemIds(chat), position, ...renderChat(chat, position) })
+      const at = next++
+      await tx.putItem('chats', { ...chats.itemIds(chat), position: at, ...renderChat(chat, at) })
     }
-    let offset = 0
     for (const item of others) {
       await tx.putItem(item.stream, {
         key: item.key,
         sortId: item.sortId,
-        position: streamSpec(item.stream).positionPerItem ? position + offset++ : position,
+        position: next++,
         body: item.body,
       })
     }

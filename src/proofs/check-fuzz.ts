@@ -1,6 +1,6 @@
 /**
  * `npm run check:fuzz -- --cases 10000 [--seed N]`: generated requests to every route; exits 1 on
- * any unknown 5xx, leak, error not in the documented shape, or /healthz over 100 ms.
+ * any 5xx, leak, error not in the documented shape, or /healthz over 100 ms.
  * @module
  */
 import { parseArgs } from 'node:util'

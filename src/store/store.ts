@@ -2,11 +2,12 @@
  * The store port: the narrow interface every backend (SQLite, PostgreSQL) implements, with the same
  * behaviour, checked by one contract suite (`test/contract/store.contract.test.ts`).
  *
- * Positions: every write transaction of an account gets one position,
+ * Positions: every write transaction of an account gets a position P,
  * `max(clock.now(), last position of the account + 1)`, assigned while the transaction holds the
  * account's write serialisation point (SQLite: the database write lock; PostgreSQL: the account's
- * sequencer row). Position order is therefore commit order, and a reader that has seen position p
- * can never later see a newly committed item at or below p. See docs/positions.md.
+ * sequencer row); writers give its items P, P + 1, … and the store raises the account clock over
+ * them. Position order is therefore commit order, and a reader that has seen position p can never
+ * later see a newly committed item at or below p. See docs/positions.md.
  *
  * Errors, the same on every store (rules in `store-rules.ts`, pinned by the contract suite):
  * - an input the port refuses (an item position that is not a positive safe integer, a page limit
@@ -112,9 +113,9 @@ export interface WriteTx {
    */
   getItems(stream: StreamName, keys: readonly string[]): Promise<Map<string, string>>
   /**
-   * Inserts or replaces an item (by key). Its position, a positive safe integer, may differ from
-   * `position` only on imports that preserve timestamps; the store raises the account clock to
-   * cover it.
+   * Inserts or replaces an item (by key). Its position is a positive safe integer: `position`
+   * plus the item's index in the transaction (one position per item), or on imports that preserve
+   * timestamps the item's own time; the store raises the account clock to cover the highest.
    */
   putItem(stream: StreamName, item: ItemWrite): Promise<void>
   /** Private state used by ingest folding (open spans, queue sizes, ...), as JSON text. */

@@ -2,7 +2,7 @@
  * The CLI end to end, as a user drives it: create an account and a token, import the reference's
  * chats, serve, and read them back over HTTP.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -98,7 +98,9 @@ describe('chat-export CLI', () => {
 
   it('imports atomically and reports bad lines by number', async () => {
     const bad = join(dir, 'bad.jsonl')
-    writeFileSync(bad, '{"id":"x","type":"chat","timestamp":"2020-01-01T00:00:00Z"}\n{"id":7}\n')
+    // A whole chat, then a line that is not one: nothing of the file is written.
+    const chat = readFileSync(new URL('chats.jsonl', examples), 'utf8').split('\n')[0]
+    writeFileSync(bad, `${chat}\n{"id":7}\n`)
     const r = await runCli([
       'import',
       '--account',
@@ -110,7 +112,9 @@ describe('chat-export CLI', () => {
       bad,
     ])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/line 2/)
+    expect(r.stderr).toMatch(
+      /1 line\(s\) are not valid chats items; nothing was imported\. First: line 2: type: expected one of "chat" or "offline_msg", got nothing/,
+    )
     const ok = await runCli([
       'import',
       '--account',

@@ -41,8 +41,12 @@ describe('cursor', () => {
   })
   afterEach(() => h.close())
 
-  it('many items in one microsecond, limit=1 chain: every item exactly once, in id order', async () => {
-    const ids = Array.from({ length: 25 }, (_, i) => `2611.1.chat${String(i).padStart(3, '0')}`)
+  it('many items in one transaction, limit=1 chain: every item exactly once, each at its own position', async () => {
+    // Ids out of order: the file's order, not the ids, decides the order of one import.
+    const ids = Array.from(
+      { length: 25 },
+      (_, i) => `2611.1.chat${String((i * 7) % 25).padStart(3, '0')}`,
+    )
     const res = await h.importLines(
       a.readWrite,
       'chats',
@@ -51,9 +55,24 @@ describe('cursor', () => {
     expect(res.status).toBe(200)
     const { items, pages } = await follow(h, a.owner, '/api/v2/chat/incremental/chats?limit=1')
     expect(items.map((c) => c.id)).toEqual(ids)
-    // All share one position (one transaction), so only start_id moves the cursor.
-    const times = new Set(pages.slice(0, 25).map((p) => p.end_time))
-    expect(times.size).toBe(1)
+    // One position per item (issue 13, finding 4): a restart from any end_time alone repeats at
+    // most that one item.
+    const times = pages.slice(0, 25).map((p) => p.end_time as number)
+    expect(new Set(times).size).toBe(25)
+    for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThan(times[i - 1]!)
+    for (const page of pages.slice(0, 24)) {
+      const restart = await h.getJson(
+        `/api/v2/chat/incremental/chats?start_time=${page.end_time}&limit=2`,
+        a.owner,
+      )
+      expect(restart.chats.map((c: any) => c.id)[0]).toBe(page.end_id)
+      expect(
+        restart.chats.filter(
+          (c: any) =>
+            items.findIndex((i) => i.id === c.id) <= items.findIndex((i) => i.id === page.end_id),
+        ),
+      ).toHaveLength(1)
+    }
     expect(pages.at(-1).count).toBe(0)
   })
 
@@ -232,8 +251,9 @@ describe('cursor', () => {
       if (stream === 'chats') {
         expect(pa.chats.map((c: any) => c.id)).toEqual(['2611.1.same'])
         expect(pa.chats[0].tags).toEqual([])
-        expect(pb.chats.map((c: any) => c.id)).toEqual(['2611.1.onlyb', '2611.1.same'])
-        expect(pb.chats[1].tags).toEqual(['b'])
+        // One position per item, in the order imported.
+        expect(pb.chats.map((c: any) => c.id)).toEqual(['2611.1.same', '2611.1.onlyb'])
+        expect(pb.chats[0].tags).toEqual(['b'])
       } else {
         expect(pa.count).toBe(0)
         expect(pb.count).toBe(0)

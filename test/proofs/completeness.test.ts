@@ -27,11 +27,9 @@ describe.each(stores)('completeness proof on %s', (backend) => {
       log: () => {},
     })
     const table = completenessTable(report)
-    // Known open: issue 13 finding 4 (every item of one transaction shares a position, so a
-    // restart from end_time alone repeats up to the chats of one batch: 3 in this workload).
-    // Lower to the default bound of 1 once per-item positions land for chats.
-    const KNOWN_FINDING_4_MAX_REPEAT = 3
-    expect(completenessFailures(report, KNOWN_FINDING_4_MAX_REPEAT), table).toEqual([])
+    // A restart from end_time alone repeats at most one item: one position per item (issue 13,
+    // finding 4; before, every chat of one batch shared a position and up to 3 came again).
+    expect(completenessFailures(report, 1), table).toEqual([])
     expect(report.versionsWritten, table).toBeGreaterThan(10)
     expect(report.naiveLost, table).toBeGreaterThan(0)
   })

@@ -15,6 +15,9 @@ import { streamSpec } from '../../src/domain/streams.js'
 import { buildExportPage } from '../../src/export/export-page.js'
 import { importItems, prepareLines } from '../../src/ingest/import-items.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { exampleItems } from '../support/harness.js'
+
+const BASE_CHAT = exampleItems('chats')[0]!
 
 type Op = { kind: 'write'; keys: number[]; clockStep: number } | { kind: 'read'; limit: number }
 
@@ -88,12 +91,8 @@ describe('cursor property', () => {
                 const lines = o.keys.map((k) => {
                   const tag = `v${version++}`
                   latest.set(`2611.1.k${k}`, tag)
-                  return JSON.stringify({
-                    id: `2611.1.k${k}`,
-                    type: 'chat',
-                    timestamp: '2020-01-01T00:00:00Z',
-                    tags: [tag],
-                  })
+                  // A whole chat (import validates every attribute), told apart by its tag.
+                  return JSON.stringify({ ...BASE_CHAT, id: `2611.1.k${k}`, tags: [tag] })
                 })
                 // Within one transaction a key written twice keeps its last version.
                 await importItems(store, account.id, 'chats', prepareLines('chats', lines), {

@@ -134,7 +134,9 @@ describe('validateImportItem', () => {
     ])
     expect(
       validateImportItem('chats', { ...chat, duration: 'abc' }, KEEP).map((p) => p.message),
-    ).toEqual(['duration: expected a non-negative integer or null, got "abc"'])
+    ).toEqual([
+      'duration: expected a non-negative integer of at most 9000000000 or null, got "abc"',
+    ])
   })
 
   it('reaches into arrays and history entries by their type', () => {
@@ -160,7 +162,7 @@ describe('validateImportItem', () => {
       ),
     ).toEqual([
       'id: expected a non-empty string of at most 200 characters, got nothing (the attribute is missing)',
-      'timestamp: expected an ISO-8601 UTC timestamp such as 2020-12-22T04:54:16Z, got "yesterday"',
+      'timestamp: expected an ISO-8601 UTC timestamp from 1970-01-01T00:00:00Z to 2255-06-05T23:47:34.740991Z, such as 2020-12-22T04:54:16Z, got "yesterday"',
     ])
     expect(validateImportItem('chats', 5, KEEP).map((p) => p.message)).toEqual([
       'item: expected an object, got 5',

@@ -1,11 +1,17 @@
-/** `chat-export import --account NAME --resource R [--preserve-timestamps] FILE.jsonl`. @module */
+/**
+ * `chat-export import --account NAME --resource R [--preserve-timestamps]
+ * [--unknown-attributes keep|refuse] FILE`: JSON Lines or one JSON array. @module
+ */
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { systemClock } from '../../domain/clock.js'
+import { AppError } from '../../domain/errors.js'
+import type { UnknownAttributes } from '../../domain/schemas/index.js'
 import { isStreamName, STREAM_NAMES } from '../../domain/streams.js'
 import { formatIso } from '../../domain/time.js'
-import { importItems, prepareLines } from '../../ingest/import-items.js'
+import type { PreparedImport } from '../../ingest/import-items.js'
+import { importItems, readImport } from '../../ingest/import-items.js'
 import {
   DIRECTORY_RESOURCES,
   directoryResource,
@@ -19,6 +25,7 @@ interface ImportOptions {
   account: string
   resource: string
   preserveTimestamps?: boolean
+  unknownAttributes: UnknownAttributes
   store?: string
 }
 
@@ -28,14 +35,22 @@ export function registerImport(program: Command): void {
     program
       .command('import')
       .description(
-        'import export-shaped items (one JSON object per line) into an account, atomically',
+        'import export-shaped items (one JSON object per line, or one JSON array) into an account, atomically',
       )
-      .argument('<file>', 'JSON lines file ("-" for stdin)')
+      .argument('<file>', 'JSON Lines or JSON array file ("-" for stdin)')
       .requiredOption('--account <name>', 'target account')
       .requiredOption('--resource <name>', [...STREAM_NAMES, ...DIRECTORY_RESOURCES].join('|'))
       .option(
         '--preserve-timestamps',
         "keep each item's own time as its position (only above the stream's high-water mark)",
+      )
+      .addOption(
+        new Option(
+          '--unknown-attributes <mode>',
+          'attributes the schema does not describe: keep them (and list them) or refuse the file',
+        )
+          .choices(['keep', 'refuse'])
+          .default('keep'),
       ),
   ).action(
     action(async (file: string, opts: ImportOptions) => {
@@ -46,23 +61,15 @@ export function registerImport(program: Command): void {
         )
       }
       const resource = opts.resource
-      const lines: string[] = []
-      // On a terminal the count rewrites itself in place; in a log each count is a line of its own.
-      const live = process.stderr.isTTY === true
-      const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' })
-      try {
-        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-          lines.push(line)
-          if (lines.length % 10_000 === 0)
-            process.stderr.write(
-              live ? `\rread ${lines.length} lines` : `read ${lines.length} lines\n`,
-            )
-        }
-      } catch (err) {
-        throw new CliError(`Cannot read ${file}: ${(err as Error).message}`)
-      }
-      if (live && lines.length >= 10_000) process.stderr.write('\n')
       if (kind !== undefined) {
+        // Directory files are small: read whole, checked line by line.
+        const lines: string[] = []
+        try {
+          const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' })
+          for await (const line of createInterface({ input, crlfDelay: Infinity })) lines.push(line)
+        } catch (err) {
+          throw new CliError(`Cannot read ${file}: ${(err as Error).message}`)
+        }
         const now = systemClock().now()
         const records = prepareDirectoryLines(kind, lines, now)
         await withStore(opts.store, async (store) => {
@@ -75,7 +82,23 @@ export function registerImport(program: Command): void {
         return
       }
       if (!isStreamName(resource)) return
-      const items = prepareLines(resource, lines)
+      const input = file === '-' ? process.stdin : createReadStream(file)
+      let prepared: PreparedImport
+      try {
+        prepared = await readImport(resource, input, { unknownAttributes: opts.unknownAttributes })
+      } catch (err) {
+        if (err instanceof AppError) throw err
+        throw new CliError(`Cannot read ${file}: ${(err as Error).message}`)
+      }
+      const items = prepared.items
+      const unknown = prepared.unknownAttributes
+      if (unknown.items > 0) {
+        process.stderr.write(
+          `kept unknown attributes in ${unknown.items} item(s): ${Object.entries(unknown.paths)
+            .map(([path, n]) => `${path} (${n})`)
+            .join(', ')}\n`,
+        )
+      }
       await withStore(opts.store, async (store) => {
         const account = await requireAccount(store, opts.account)
         const result = await importItems(store, account.id, resource, items, {

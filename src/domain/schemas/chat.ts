@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { chatConversionSchema } from './conversion.js'
 import {
   countSchema,
+  durationSeconds,
   isoTimestamp,
   itemId,
   nonNegativeInt,
@@ -132,7 +133,7 @@ export const engagementSchema = z.object({
   comment: z.string().nullable(),
   count: countSchema,
   department_id: z.number().int().nullable(),
-  duration: z.number().nonnegative().nullable().meta({ description: 'seconds; null while open' }),
+  duration: durationSeconds.nullable().meta({ description: 'seconds; null while open' }),
   id: z.string().meta({ description: '"<chat id>.<n>"' }),
   rating: ratingSchema,
   response_time: responseTimeSchema,
@@ -164,14 +165,14 @@ const chatBase = {
 export const liveChatSchema = z.object({
   ...chatBase,
   type: z.literal('chat'),
-  abandon_time: z.number().nonnegative().nullable(),
+  abandon_time: durationSeconds.nullable(),
   agent_ids: z.array(z.string()),
   agent_names: z.array(z.string()),
   comment: z.string().nullable(),
   conversions: z.array(chatConversionSchema),
   count: countSchema,
   dropped: z.boolean(),
-  duration: nonNegativeInt.nullable().meta({ description: 'whole seconds' }),
+  duration: durationSeconds.int().nullable().meta({ description: 'whole seconds' }),
   end_timestamp: isoTimestamp.nullable(),
   engagements: z.array(engagementSchema),
   history: z.array(historyEntrySchema),

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from 'zod'
-import { isoTimestamp, itemId, nonNegativeInt } from './primitives.js'
+import { durationSeconds, isoTimestamp, itemId, nonNegativeInt } from './primitives.js'
 
 export const queueSizesSchema = z.object({
   assigned: nonNegativeInt,
@@ -34,7 +34,7 @@ export const departmentEventSchema = z
 export const agentSpanSchema = z
   .object({
     agent_id: nonNegativeInt,
-    duration: z.number().nonnegative().meta({ description: 'seconds, microsecond precision' }),
+    duration: durationSeconds.meta({ description: 'seconds, microsecond precision' }),
     engagement_count: nonNegativeInt,
     start_time: isoTimestamp,
     status: z.enum(['online', 'away', 'invisible']),

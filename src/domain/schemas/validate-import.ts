@@ -7,6 +7,7 @@
  */
 import { z } from 'zod'
 import type { StreamName } from '../streams.js'
+import { SUPPORTED_TIME_RANGE } from '../time.js'
 import type { JsonSchema } from './item-schemas.js'
 import { IMPORT_ITEM_SCHEMAS } from './item-schemas.js'
 
@@ -80,6 +81,14 @@ export function validateImportItem(
   // A union can report one fault through several branches; say it once.
   const seen = new Set<string>()
   return problems.filter((p) => !seen.has(p.message) && seen.add(p.message))
+}
+
+/**
+ * The attributes of an item of `stream`, at any depth, that its schema does not describe, as
+ * paths (`engagements[0].mood`): what an import that keeps unknown attributes reports.
+ */
+export function unknownAttributesOf(stream: StreamName, value: unknown): string[] {
+  return unknownAttributePaths(importJsonSchema(stream), value, []).map(formatPath)
 }
 
 function problem(path: (string | number)[], expected: string, got: string): ImportProblem {
@@ -196,7 +205,7 @@ function oneOf(values: readonly unknown[]): string {
   return `one of ${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`
 }
 
-const ISO_EXAMPLE = 'an ISO-8601 UTC timestamp such as 2020-12-22T04:54:16Z'
+const ISO_EXAMPLE = `an ISO-8601 UTC timestamp from ${SUPPORTED_TIME_RANGE}, such as 2020-12-22T04:54:16Z`
 
 /** A schema node in words: `an integer`, `one of "good", "bad" or null`, … */
 function describe(node: JsonSchema): string {
@@ -210,13 +219,19 @@ function describe(node: JsonSchema): string {
     return alternatives.map(describe).join(' or ')
   }
   const nonNegative = typeof node.minimum === 'number' && node.minimum >= 0
+  // A bound is part of what is expected: a duration of 9e12 s is a number, but not a supported one.
+  // (zod gives every integer the bound 2^53 − 1; that one goes without saying.)
+  const atMost =
+    typeof node.maximum === 'number' && node.maximum < Number.MAX_SAFE_INTEGER
+      ? ` of at most ${node.maximum}`
+      : ''
   switch (node.type) {
     case 'boolean':
       return 'true or false'
     case 'integer':
-      return nonNegative ? 'a non-negative integer' : 'an integer'
+      return `${nonNegative ? 'a non-negative integer' : 'an integer'}${atMost}`
     case 'number':
-      return nonNegative ? 'a non-negative number' : 'a number'
+      return `${nonNegative ? 'a non-negative number' : 'a number'}${atMost}`
     case 'string': {
       if (node.format === 'date-time') return ISO_EXAMPLE
       const max =
