@@ -147,6 +147,16 @@ export interface Store {
   write<T>(accountId: number, fn: (tx: WriteTx) => Promise<T>): Promise<T>
 
   /**
+   * Empties the account's streams in one write transaction: deletes its items, fold state and
+   * recorded event ids and resets its clock to 0, so exports start again from position 0 (the
+   * account, its tokens and every other account are untouched). With `refill`, the callback runs in
+   * the same transaction after the delete (a seeded reset): readers see the old data or the new,
+   * never an empty account in between. Items `refill` writes may carry positions of their own (at or
+   * below the transaction's); the clock is raised to cover them, as for `write`.
+   */
+  resetAccount(accountId: number, refill?: (tx: WriteTx) => Promise<void>): Promise<void>
+
+  /**
    * Shared rate-limit state (PostgreSQL: a table every server instance sees). A sliding window of
    * `windowMicros`; refused requests are not counted. Absent on stores that serve one process
    * (SQLite), where the server keeps the window in memory.

@@ -202,9 +202,9 @@ function grantsSql(appRole: string): string {
 GRANT SELECT, INSERT ON accounts TO ${appRole};
 GRANT SELECT, INSERT, UPDATE ON tokens TO ${appRole};
 GRANT SELECT, INSERT, UPDATE ON account_clock TO ${appRole};
-GRANT SELECT, INSERT, UPDATE ON items TO ${appRole};
+GRANT SELECT, INSERT, UPDATE, DELETE ON items TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON state TO ${appRole};
-GRANT SELECT, INSERT ON seen_events TO ${appRole};
+GRANT SELECT, INSERT, DELETE ON seen_events TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO ${appRole};
 GRANT EXECUTE ON FUNCTION chat_export_consume_rate_limit(text, integer, bigint, bigint) TO ${appRole};
 `

@@ -96,6 +96,9 @@ const SQL = {
     name: 'ce_raise_clock',
     text: 'UPDATE account_clock SET last_position = $2 WHERE account_id = $1',
   },
+  clearItems: { name: 'ce_clear_items', text: 'DELETE FROM items WHERE account_id = $1' },
+  clearState: { name: 'ce_clear_state', text: 'DELETE FROM state WHERE account_id = $1' },
+  clearEvents: { name: 'ce_clear_events', text: 'DELETE FROM seen_events WHERE account_id = $1' },
   lastPosition: {
     name: 'ce_last_position',
     text: 'SELECT last_position FROM account_clock WHERE account_id = $1',
@@ -849,6 +852,35 @@ export class PostgresStore implements Store {
           })
         }
         return result
+      } finally {
+        tx.close()
+      }
+    })
+  }
+
+  async resetAccount(accountId: number, refill?: (tx: WriteTx) => Promise<void>): Promise<void> {
+    await this.inAccount(accountId, 'write', async (client) => {
+      // The account's serialisation point first, as every write: no writer of the account can
+      // interleave with the delete.
+      await client.query({ ...SQL.createClock, values: [accountId] })
+      await client.query({ ...SQL.lockClock, values: [accountId] })
+      for (const clear of [SQL.clearItems, SQL.clearState, SQL.clearEvents]) {
+        await client.query({ ...clear, values: [accountId] })
+      }
+      await client.query({ ...SQL.raiseClock, values: [accountId, 0] })
+      if (!refill) return
+      const position = Math.max(this.clock.now(), 1)
+      const tx = new PostgresWriteTx(client, accountId, position)
+      try {
+        await refill(tx)
+        await tx.flush()
+        tx.close()
+        if (tx.highestWritten !== undefined) {
+          await client.query({
+            ...SQL.raiseClock,
+            values: [accountId, Math.max(position, tx.highestWritten)],
+          })
+        }
       } finally {
         tx.close()
       }

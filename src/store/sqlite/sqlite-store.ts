@@ -122,6 +122,7 @@ class SqliteStore implements Store {
     () => Database.Statement<FromPositionArgs, StoredRow>
   >
   private readonly lastPosition_
+  private readonly clearAccount: () => Database.Statement<[number]>[]
   private readonly accountByName
   private readonly accountById
   private readonly allAccounts
@@ -164,6 +165,10 @@ class SqliteStore implements Store {
       'UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND account_id = ?',
     )
     this.txStatements = writeTxStatements(writer)
+    const clear = ['items', 'state', 'seen_events', 'account_clock'].map((table) =>
+      lazyStatement<[number]>(writer, `DELETE FROM ${table} WHERE account_id = ?`),
+    )
+    this.clearAccount = () => clear.map((statement) => statement())
 
     const pages = <P extends unknown[]>(sql: (body: string) => string) => ({
       full: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.full)),
@@ -330,6 +335,31 @@ class SqliteStore implements Store {
       } catch (error) {
         tx?.end()
         // A failed COMMIT or statement may already have rolled the transaction back.
+        if (this.writer.inTransaction) this.rollback().run()
+        throw error
+      }
+    })
+  }
+
+  resetAccount(accountId: number, refill?: (tx: WriteTx) => Promise<void>): Promise<void> {
+    if (this.closing) return Promise.reject(closedError())
+    return this.writeMutex.run(async () => {
+      await acquireWriteLock(this.begin())
+      let tx: SqliteWriteTx | undefined
+      try {
+        for (const clear of this.clearAccount()) clear.run(accountId)
+        if (refill) {
+          // The account's clock is 0 now: the position is the clock's time alone.
+          const position = Math.max(this.clock.now(), 1)
+          tx = new SqliteWriteTx(this.txStatements, accountId, position)
+          await refill(tx)
+          tx.end()
+          const highest = tx.highestWritten
+          if (highest !== undefined) this.saveClock().run(accountId, Math.max(position, highest))
+        }
+        this.commit().run()
+      } catch (error) {
+        tx?.end()
         if (this.writer.inTransaction) this.rollback().run()
         throw error
       }
