@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { parseFaultPlan } from '../domain/fault-plan.js'
+import { parseAdminConfig, type AdminConfig, type AdminFlags } from './admin-config.js'
 
 export const DEFAULT_STORE_URL = 'sqlite:./data/chat-export.db'
 
@@ -30,7 +31,8 @@ const serveConfigSchema = z.object({
   faults: z.string().optional(),
 })
 
-export type ServeConfig = z.infer<typeof serveConfigSchema>
+/** `admin` absent (configs built in code): the defaults of admin-config.ts. */
+export type ServeConfig = z.infer<typeof serveConfigSchema> & { admin?: AdminConfig | undefined }
 
 /** The environment variables the CLI understands (documented in README). */
 export interface Environment {
@@ -43,6 +45,8 @@ export interface Environment {
   CHAT_EXPORT_LOG_LEVEL?: string | undefined
   CHAT_EXPORT_TOKEN?: string | undefined
   CHAT_EXPORT_FAULTS?: string | undefined
+  CHAT_EXPORT_CLOCK?: string | undefined
+  CHAT_EXPORT_JOURNAL_SIZE?: string | undefined
   /** PostgreSQL server for benchmarks and tests (tests start an embedded one when unset). */
   DATABASE_URL?: string | undefined
   PORT?: string | undefined
@@ -54,7 +58,7 @@ export function processEnvironment(): Environment {
 }
 
 /** Flags given to `serve` (already parsed by commander; undefined when not given). */
-export interface ServeFlags {
+export interface ServeFlags extends AdminFlags {
   store?: string | undefined
   host?: string | undefined
   port?: string | undefined
@@ -93,10 +97,12 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     faults: flags.faults ?? env.CHAT_EXPORT_FAULTS,
   }
   const parsed = serveConfigSchema.safeParse(raw)
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    )
+  const admin = parseAdminConfig(flags, env)
+  if (!parsed.success || !admin.ok) {
+    throw new ConfigError([
+      ...(parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      ...(admin.ok ? [] : admin.problems),
+    ])
   }
   if (parsed.data.faults !== undefined) {
     try {
@@ -105,7 +111,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
       throw new ConfigError([(err as Error).message])
     }
   }
-  return parsed.data
+  return { ...parsed.data, admin: admin.config }
 }
 
 /** Resolves the store URL for the admin commands (accounts, tokens, import). */

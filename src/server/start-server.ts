@@ -7,6 +7,8 @@ import { serve, type ServerType } from '@hono/node-server'
 import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
 import type { Clock } from '../domain/clock.js'
+import { ManualClock } from '../domain/clock.js'
+import { AdminState, generateAdminToken } from '../admin/admin-state.js'
 import { createApp } from '../http/app.js'
 import { parseFaultPlan } from '../domain/fault-plan.js'
 import { createMetrics } from '../observability/metrics.js'
@@ -19,6 +21,8 @@ export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
   url: string
   store: Store
+  /** The server admin token (shown once at start-up); undefined with `--no-admin`. */
+  adminToken: string | undefined
   close(): Promise<void>
 }
 
@@ -27,6 +31,8 @@ export interface StartServerDeps {
   logger: Logger
   /** Use this store instead of opening config.store (tests). */
   store?: Store
+  /** Use this server admin token instead of a random one (tests). */
+  adminToken?: string
 }
 
 /**
@@ -48,6 +54,19 @@ export async function startServer(
   const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
   const metrics = createMetrics()
   const ingest = ingestService(store, deps.clock)
+  const adminToken =
+    config.admin?.admin === false ? undefined : (deps.adminToken ?? generateAdminToken())
+  const admin =
+    adminToken === undefined
+      ? undefined
+      : new AdminState({
+          adminToken,
+          journalSize: config.admin?.journalSize ?? 500,
+          manualClock:
+            config.admin?.clock === 'manual' && deps.clock instanceof ManualClock
+              ? deps.clock
+              : undefined,
+        })
   const app = createApp({
     store,
     clock: deps.clock,
@@ -63,6 +82,7 @@ export async function startServer(
     metrics,
     faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    admin,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
@@ -92,6 +112,7 @@ export async function startServer(
   return {
     url,
     store,
+    adminToken,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!deps.store) await store.close()

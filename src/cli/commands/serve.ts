@@ -1,7 +1,7 @@
 /** `chat-export serve`: the server, optionally with the live demo. @module */
 import type { Command } from 'commander'
 import { loadServeConfig, processEnvironment, type ServeFlags } from '../../config/config.js'
-import { systemClock } from '../../domain/clock.js'
+import { ManualClock, systemClock } from '../../domain/clock.js'
 import { createLogger } from '../../observability/logger.js'
 import { startServer } from '../../server/start-server.js'
 import { action } from '../shared-options.js'
@@ -31,16 +31,25 @@ export function registerServe(program: Command): void {
       '--faults <plan>',
       'fault injection for connector tests: "header" and/or "429=0.1,500=0.05,slow=0.1,drop=0.02,seed=7"',
     )
+    .option('--clock <mode>', 'system (default) or manual: time moves only by POST /admin/clock')
+    .option('--journal-size <n>', 'requests kept per account in the request journal (default 500)')
+    .option('--no-admin', 'serve neither the admin API nor the console')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(
       action(async (flags: ServeFlags) => {
         const config = loadServeConfig(flags, processEnvironment())
         const logger = createLogger(config.logLevel)
-        const clock = systemClock()
+        const clock =
+          config.admin?.clock === 'manual' ? new ManualClock(systemClock().now()) : systemClock()
         const server = await startServer(config, { clock, logger })
         process.stdout.write(
           `chat-export listening on ${server.url} (store ${redactStoreUrl(config.store)})\n`,
         )
+        if (server.adminToken) {
+          process.stdout.write(
+            `Admin token (this run only; admin API and ${server.url}/console): ${server.adminToken}\n`,
+          )
+        }
         let stopDemo = () => {}
         if (config.demo) {
           const { startDemo } = await import('../../server/demo.js')
