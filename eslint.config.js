@@ -48,16 +48,24 @@ export default tseslint.config(
     },
   },
   {
+    // Domain is pure: no I/O and no import from the layers built on it. `**/` makes the folder
+    // patterns hold at any depth (src/domain/fold/ reaches src/store/ as '../../store/...').
     files: ['src/domain/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            '../store/*',
-            '../http/*',
-            '../export/*',
-            '../ingest/*',
+            '**/store/*',
+            '**/http/*',
+            '**/export/*',
+            '**/ingest/*',
+            '**/simulate/*',
+            '**/sync/*',
+            '**/cli/*',
+            '**/config/*',
+            '**/server/*',
+            '**/observability/*',
             'node:*',
             'better-sqlite3',
             'pg',

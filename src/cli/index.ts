@@ -9,20 +9,27 @@ import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
 import { registerSync } from './commands/sync.js'
 import { registerTokens } from './commands/tokens.js'
-import { reportError } from './shared-options.js'
+import { registerTls } from './commands/tls.js'
+import { reportError } from './exit-codes.js'
 
-/** Builds the program (without parsing). */
+/**
+ * Builds the program (without parsing). Commander's own errors (unknown flag, missing argument)
+ * are thrown rather than exiting, so the exit-code table turns them into 2 (usage); every
+ * subcommand inherits the setting.
+ */
 export function buildProgram(): Command {
   const program = new Command()
     .name('chat-export')
     .description('Self-hosted, wire-compatible Zendesk Chat Incremental Export API')
     .version('0.1.0')
+    .exitOverride()
   registerServe(program)
   registerAccounts(program)
   registerTokens(program)
   registerImport(program)
   registerSync(program)
   registerSimulate(program)
+  registerTls(program)
   return program
 }
 

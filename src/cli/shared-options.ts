@@ -1,21 +1,32 @@
 /**
- * Pieces every command shares: the store option, opening the store, and turning errors into a
- * clear message and exit code instead of a stack trace.
+ * Pieces every command shares: declaring options from the config layer's settings, the store
+ * option, opening the store, and turning errors into one clear message and exit code.
  * @module
  */
 import type { Command } from 'commander'
-import { ConfigError, processEnvironment, resolveStoreUrl } from '../config/config.js'
+import type { Setting } from '../config/config.js'
+import { helpText, processEnvironment, resolveStoreUrl, STORE } from '../config/config.js'
 import { systemClock } from '../domain/clock.js'
-import { AppError } from '../domain/errors.js'
 import { openStore } from '../store/open-store.js'
 import type { Account, Store } from '../store/store.js'
+import { CliError, reportError } from './exit-codes.js'
+
+/**
+ * Declares one option per setting. Defaults are not given to commander (that would hide whether
+ * a flag was typed, and environment variables come between the two): --help shows them from the
+ * settings instead.
+ */
+export function withSettings(
+  command: Command,
+  settings: Readonly<Record<string, Setting<unknown>>>,
+): Command {
+  for (const setting of Object.values(settings)) command.option(setting.flag, helpText(setting))
+  return command
+}
 
 /** Adds `--store URL` to a command. */
 export function withStoreOption(command: Command): Command {
-  return command.option(
-    '--store <url>',
-    'sqlite:PATH or postgres://... (default: $CHAT_EXPORT_STORE or sqlite:./data/chat-export.db)',
-  )
+  return withSettings(command, { store: STORE })
 }
 
 /** Opens the store named by --store / CHAT_EXPORT_STORE, runs `fn`, and closes it. */
@@ -43,17 +54,6 @@ export async function requireAccount(store: Store, name: string): Promise<Accoun
   return account
 }
 
-/** An error meant for the terminal: printed without a stack trace. */
-export class CliError extends Error {
-  override readonly name = 'CliError'
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message)
-  }
-}
-
 /** Wraps a command action so expected failures print one clear message and set the exit code. */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
@@ -65,28 +65,4 @@ export function action<A extends unknown[]>(
       process.exitCode = reportError(err)
     }
   }
-}
-
-/** Prints an error for a person and returns the exit code. */
-export function reportError(err: unknown): number {
-  if (err instanceof CliError) {
-    process.stderr.write(`error: ${err.message}\n`)
-    return err.exitCode
-  }
-  if (err instanceof ConfigError) {
-    process.stderr.write(`error: ${err.message}\n`)
-    return 2
-  }
-  if (err instanceof AppError) {
-    process.stderr.write(`error: ${err.description}\n`)
-    const details = err.details
-    if (Array.isArray(details)) {
-      for (const d of details.slice(0, 20) as Array<{ line?: number; message?: string }>) {
-        process.stderr.write(`  line ${d.line ?? '?'}: ${d.message ?? ''}\n`)
-      }
-    }
-    return 1
-  }
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`)
-  return 1
 }

@@ -28,6 +28,7 @@ import {
   redactUrl,
 } from './errors.js'
 import type { ExportCursor, ExportItem, ExportPage } from './export-page.js'
+import type { PageItem } from './items.js'
 import { isHttpUrl, parseExportCursor, parsePageBody } from './export-page.js'
 import type { ExportStream } from './export-streams.js'
 import { DEFAULT_FIELDS, STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
@@ -195,6 +196,11 @@ export class ExportClient {
    * `follow`. Each page carries the cursor that resumes after it. Throws ExportHttpError,
    * ExportNetworkError, ExportProtocolError, or the abort reason when aborted.
    */
+  pages<S extends ExportStream>(
+    stream: S,
+    options?: PagesOptions & { fields?: undefined },
+  ): AsyncGenerator<ExportPage<PageItem<S>>, void, undefined>
+  pages(stream: ExportStream, options?: PagesOptions): AsyncGenerator<ExportPage, void, undefined>
   async *pages(
     stream: ExportStream,
     options: PagesOptions = {},
@@ -255,6 +261,11 @@ export class ExportClient {
   }
 
   /** The items of `stream`, page after page (see `pages`). */
+  items<S extends ExportStream>(
+    stream: S,
+    options?: PagesOptions & { fields?: undefined },
+  ): AsyncGenerator<PageItem<S>, void, undefined>
+  items(stream: ExportStream, options?: PagesOptions): AsyncGenerator<ExportItem, void, undefined>
   async *items(
     stream: ExportStream,
     options: PagesOptions = {},

@@ -13,6 +13,19 @@ export type {
 } from './export-client.js'
 export type { ExportCursor, ExportItem, ExportPage } from './export-page.js'
 export { parseExportCursor } from './export-page.js'
+export type {
+  ExportedAgentEvent,
+  ExportedAgentSpan,
+  ExportedChat,
+  ExportedConversion,
+  ExportedDepartmentEvent,
+  ExportedEngagement,
+  ExportedHistoryEntry,
+  ExportedLiveChat,
+  ExportedOfflineMessage,
+  PageItem,
+  StreamItem,
+} from './items.js'
 export {
   EXPORT_STREAMS,
   STREAM_TIME_UNIT,

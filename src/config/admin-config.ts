@@ -1,48 +1,48 @@
 /**
- * Settings of the admin API, the request journal, the console and the clock mode (`serve`):
- * schema, defaults and environment variable names, parsed at the edge like the rest of
- * src/config (flags > environment > defaults).
+ * Settings of the admin API, the request journal, the console and the clock mode, declared as
+ * `serve` settings (flag > environment > default, like the others).
  * @module
  */
-import { z } from 'zod'
+import type { Setting, SettingsReader } from './settings.js'
+import { integer, oneOf } from './settings.js'
 
-export const adminConfigSchema = z.object({
+export interface AdminConfig {
   /** `system`: the wall clock; `manual`: starts at the wall time, moves only by POST /admin/clock. */
-  clock: z.enum(['system', 'manual']),
+  clock: 'system' | 'manual'
   /** Requests kept per account in the request journal. */
-  journalSize: z.coerce.number().int().min(1).max(100_000),
+  journalSize: number
   /** Serve the admin API and the console (`--no-admin` turns both off). */
-  admin: z.boolean(),
-})
-
-export type AdminConfig = z.infer<typeof adminConfigSchema>
-
-/** Environment variables read for the admin settings. */
-export const ADMIN_ENV = {
-  clock: 'CHAT_EXPORT_CLOCK',
-  journalSize: 'CHAT_EXPORT_JOURNAL_SIZE',
-} as const
-
-export interface AdminFlags {
-  clock?: string | undefined
-  journalSize?: string | undefined
-  /** commander's `--no-admin` gives `admin: false`. */
-  admin?: boolean | undefined
+  admin: boolean
 }
 
-/** The admin settings from flags and environment; issues are returned as `name: message` lines. */
-export function parseAdminConfig(
-  flags: AdminFlags,
-  env: Partial<Record<(typeof ADMIN_ENV)[keyof typeof ADMIN_ENV], string | undefined>>,
-): { ok: true; config: AdminConfig } | { ok: false; problems: string[] } {
-  const parsed = adminConfigSchema.safeParse({
-    clock: flags.clock ?? env.CHAT_EXPORT_CLOCK ?? 'system',
-    journalSize: flags.journalSize ?? env.CHAT_EXPORT_JOURNAL_SIZE ?? '500',
-    admin: flags.admin ?? true,
-  })
-  if (parsed.success) return { ok: true, config: parsed.data }
+export const DEFAULT_ADMIN: AdminConfig = { clock: 'system', journalSize: 500, admin: true }
+
+/** `serve`'s admin settings. */
+export const ADMIN_SETTINGS = {
+  clock: {
+    flag: '--clock <mode>',
+    help: 'system, or manual: time moves only by POST /api/chat-export/v1/admin/clock (tests)',
+    env: ['CHAT_EXPORT_CLOCK'],
+    default: DEFAULT_ADMIN.clock,
+    parse: oneOf('system', 'manual'),
+  },
+  journalSize: {
+    flag: '--journal-size <n>',
+    help: 'requests kept per account in the request journal',
+    env: ['CHAT_EXPORT_JOURNAL_SIZE'],
+    default: String(DEFAULT_ADMIN.journalSize),
+    parse: integer(1, 100_000),
+  },
+} as const satisfies Record<string, Setting<unknown>>
+
+/**
+ * The admin settings, read with the command's reader. `admin` comes from commander's
+ * `--no-admin` switch (a negated boolean has no value to parse).
+ */
+export function readAdmin(read: SettingsReader, adminFlag: boolean | undefined): AdminConfig {
   return {
-    ok: false,
-    problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    clock: read.value(ADMIN_SETTINGS.clock) ?? DEFAULT_ADMIN.clock,
+    journalSize: read.value(ADMIN_SETTINGS.journalSize) ?? DEFAULT_ADMIN.journalSize,
+    admin: adminFlag ?? true,
   }
 }

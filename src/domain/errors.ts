@@ -18,21 +18,49 @@ export const ERRORS = {
   INVALID_LIMIT: { status: 400, summary: 'limit is not a positive integer' },
   INVALID_FIELDS: { status: 400, summary: 'fields is not valid for this stream' },
   INVALID_BODY: { status: 400, summary: 'the request body could not be read' },
+  INVALID_PARAMETER: {
+    status: 400,
+    summary: 'a query parameter or request header has a value the server does not understand',
+  },
   INVALID_IMPORT: { status: 400, summary: 'an import line is not a valid item' },
   IMPORT_BEHIND_HIGH_WATER_MARK: {
     status: 409,
     summary: 'an import with preserved timestamps would land behind exported cursors',
   },
   INVALID_EVENT: { status: 400, summary: 'an ingest event is not valid' },
+  INVALID_REQUEST: {
+    status: 400,
+    summary: 'the request line or headers could not be parsed',
+  },
+  REQUEST_ABORTED: { status: 400, summary: 'the client closed the connection mid-request' },
+  INVALID_ID_WINDOW: { status: 400, summary: 'since_id or max_id is not a non-negative integer' },
+  INVALID_RESOURCE: { status: 400, summary: 'a write body names an unknown or invalid field' },
+  INVALID_CURSOR: { status: 400, summary: 'a /chats cursor this server did not issue' },
+  INVALID_SEARCH_QUERY: { status: 400, summary: 'the chats/search q is not understood' },
+  SEARCH_PAGE_LIMIT: { status: 400, summary: 'a chats/search page beyond the pagination limit' },
+  RESOURCE_NOT_FOUND: { status: 404, summary: 'no such resource in the account' },
+  RESOURCE_CONFLICT: { status: 409, summary: 'the write clashes with an existing resource' },
   UNAUTHORIZED: { status: 401, summary: 'no valid token' },
   FORBIDDEN_ROLE: { status: 403, summary: 'the token role may not use this endpoint' },
   FORBIDDEN_SCOPE: { status: 403, summary: 'the token lacks the needed scope' },
   NOT_FOUND: { status: 404, summary: 'unknown path' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'wrong method for this path' },
+  REQUEST_TIMEOUT: { status: 408, summary: 'the request did not arrive in time' },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'the request body is too large' },
+  HEADERS_TOO_LARGE: { status: 431, summary: 'the request headers are too large' },
   RATE_LIMITED: { status: 429, summary: 'too many requests' },
-  INTERNAL: { status: 500, summary: 'unexpected server error' },
-  STORE_UNAVAILABLE: { status: 503, summary: 'the store cannot serve now' },
+  INTERNAL: {
+    status: 500,
+    summary: 'unexpected server error',
+    description:
+      'The server hit an unexpected error. Nothing was written. Retry; if it persists, report it with the time of the request.',
+  },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    summary: 'the store cannot serve now',
+    description: 'The data store is busy or unreachable. Retry after the indicated delay.',
+  },
+  OVERLOADED: { status: 503, summary: 'too many response bytes are waiting to be sent' },
   INJECTED_FAULT: { status: 500, summary: 'a fault injected on purpose for testing' },
   INJECTED_BAD_GATEWAY: { status: 502, summary: 'a 502 injected on purpose for testing' },
   INJECTED_GATEWAY_TIMEOUT: { status: 504, summary: 'a 504 injected on purpose for testing' },
@@ -40,9 +68,18 @@ export const ERRORS = {
   ACCOUNT_NOT_FOUND: { status: 404, summary: 'no account has this name' },
   INVALID_ADMIN_REQUEST: { status: 400, summary: 'an admin request body or parameter is invalid' },
   CLOCK_NOT_MANUAL: { status: 409, summary: 'the clock moves only with serve --clock manual' },
-} as const satisfies Record<string, { status: number; summary: string }>
+} as const satisfies Record<string, { status: number; summary: string; description?: string }>
 
 export type ErrorCode = keyof typeof ERRORS
+
+/**
+ * The catalogue's own description for a code, for errors raised without a more specific one (an
+ * unexpected failure becomes INTERNAL with this text). Undefined for codes that always say more.
+ */
+export function defaultDescription(code: ErrorCode): string | undefined {
+  const entry = ERRORS[code]
+  return 'description' in entry ? entry.description : undefined
+}
 
 /** Standard HTTP reason phrases, used as the `error` member of error bodies (Werkzeug style). */
 export const REASON_PHRASES: Record<number, string> = {
@@ -51,11 +88,13 @@ export const REASON_PHRASES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -83,12 +122,17 @@ export class AppError extends Error {
   readonly details: unknown
   readonly headers: Record<string, string>
 
+  readonly description: string
+
+  /** `description` may be left out for codes whose catalogue entry has a default one. */
   constructor(
     readonly code: ErrorCode,
-    readonly description: string,
+    description?: string,
     options: AppErrorOptions = {},
   ) {
-    super(`${code}: ${description}`, options.cause === undefined ? {} : { cause: options.cause })
+    const text = description ?? defaultDescription(code) ?? ERRORS[code].summary
+    super(`${code}: ${text}`, options.cause === undefined ? {} : { cause: options.cause })
+    this.description = text
     this.status = ERRORS[code].status
     this.retryAfterSeconds = options.retryAfterSeconds
     this.details = options.details

@@ -32,10 +32,10 @@ export function parseFaultPlan(text: string): FaultPlan {
     const [key, value] = part.split('=')
     const n = Number(value)
     if (value === undefined || !Number.isFinite(n) || n < 0) {
-      throw new Error(`--faults: "${part}" is not KEY=NUMBER`)
+      throw new Error(`"${part}" is not KEY=NUMBER`)
     }
     const rate = (r: number) => {
-      if (r > 1) throw new Error(`--faults: rate "${part}" must be between 0 and 1`)
+      if (r > 1) throw new Error(`rate "${part}" must be between 0 and 1`)
       return r
     }
     switch (key ?? '') {
@@ -65,7 +65,7 @@ export function parseFaultPlan(text: string): FaultPlan {
         break
       default:
         throw new Error(
-          `--faults: unknown key "${key}"; use header, 429, 500, 503, slow, drop, delay, retry-after or seed`,
+          `unknown key "${key}"; use header, 429, 500, 503, slow, drop, delay, retry-after or seed`,
         )
     }
   }

@@ -22,6 +22,26 @@ export function isStreamName(value: string): value is StreamName {
   return (STREAM_NAMES as readonly string[]).includes(value)
 }
 
+/**
+ * The least of an item each stream derives its key and sort id from: an `id`, or on the agent
+ * timeline the agent and the span's start.
+ */
+export interface ItemIdentity {
+  chats: { id: string }
+  conversions: { id: string }
+  department_events: { id: string }
+  agent_timeline: { agent_id: number; start_time: string }
+  agent_events: { id: string }
+}
+
+/** Where an item is stored: its key and its cursor tie-breaker. */
+export interface ItemIds {
+  /** Unique per account and stream; a second item with the same key replaces the first. */
+  key: string
+  /** The cursor tie-breaker stored with the item (compared as bytes). */
+  sortId: string
+}
+
 /** What an import line becomes before it is stored. */
 export interface PreparedItem {
   /** Unique per account and stream; a second item with the same key replaces the first. */
@@ -41,8 +61,8 @@ export interface RenderedItem {
   summary?: string
 }
 
-export interface StreamSpec {
-  name: StreamName
+export interface StreamSpec<S extends StreamName = StreamName> {
+  name: S
   /** Unit of `start_time` / `end_time` on the wire. */
   unit: 'seconds' | 'microseconds'
   /** Whether `fields` resource expansion applies (chats, conversions). */
@@ -59,6 +79,11 @@ export interface StreamSpec {
    * them can be served from the summary. Undefined: the stream stores no summaries.
    */
   summaryOmits?: ReadonlySet<string>
+  /**
+   * The key and sort id of an item: the one derivation, used by import (`prepare`) and by live
+   * ingest for the items folding produces.
+   */
+  itemIds(item: ItemIdentity[S]): ItemIds
   /** Validates one import object; throws a ZodError when it is not a valid item. */
   prepare(raw: unknown): PreparedItem
   /** Turns a `start_id` from a URL into the stored sort id; `undefined` when malformed. */
@@ -108,7 +133,7 @@ export function chatSummary(chat: Readonly<Record<string, unknown>>): string {
  * match exactly. Imports and live ingest both store chats through this.
  */
 export function renderChat(
-  chat: Readonly<Record<string, unknown>>,
+  chat: Readonly<{ deleted?: boolean }>,
   position: Micros,
 ): { body: string; summary: string } {
   const stored = { ...chat, update_timestamp: formatIso(position), deleted: chat.deleted ?? false }
@@ -154,14 +179,20 @@ const agentEventSchema = z.looseObject({
 /** Sort ids compare as bytes; agent ids are padded so they also sort as numbers. */
 const AGENT_ID_WIDTH = 20
 
-/** The stored sort id of an agent timeline span: its agent id, zero-padded. */
-export function timelineSortId(agentId: number): string {
-  return String(agentId).padStart(AGENT_ID_WIDTH, '0')
+/**
+ * A span is identified by its agent and start (what Airbyte and our sync use as the key) and
+ * tie-broken by its agent, padded so that, compared as bytes, agent ids sort as numbers.
+ */
+function timelineIds(span: ItemIdentity['agent_timeline']): ItemIds {
+  return {
+    key: `${span.agent_id}:${isoToMicros(span.start_time)}`,
+    sortId: String(span.agent_id).padStart(AGENT_ID_WIDTH, '0'),
+  }
 }
 
-/** The key of an agent timeline span: its agent and start (what Airbyte and our sync use). */
-export function timelineKey(agentId: number, startMicros: Micros): string {
-  return `${agentId}:${startMicros}`
+/** Keyed and tie-broken by the item's own id. */
+function byId({ id }: { id: string }): ItemIds {
+  return { key: id, sortId: id }
 }
 
 function textIds(): Pick<StreamSpec, 'sortIdFromStartId' | 'endIdFromSortId'> {
@@ -175,22 +206,22 @@ function textIds(): Pick<StreamSpec, 'sortIdFromStartId' | 'endIdFromSortId'> {
  * A stream of items with an `id` and an own `timestamp` (conversions, department and agent events):
  * stored as written, keyed and tie-broken by id, and positioned at their timestamp when preserved.
  */
-function timestampedStream(
-  name: StreamName,
+function timestampedStream<S extends 'conversions' | 'department_events' | 'agent_events'>(
+  name: S,
   expandable: boolean,
   schema: z.ZodType<{ id: string; timestamp: string }>,
-): StreamSpec {
+): StreamSpec<S> {
   return {
     name,
     unit: 'seconds',
     expandable,
     positionPerItem: false,
+    itemIds: byId,
     prepare(raw) {
       const item = schema.parse(raw)
       const rendered = { body: JSON.stringify(item) }
       return {
-        key: item.id,
-        sortId: item.id,
+        ...byId(item),
         ownTime: isoToMicros(item.timestamp),
         render: () => rendered,
       }
@@ -199,19 +230,19 @@ function timestampedStream(
   }
 }
 
-const SPECS: Record<StreamName, StreamSpec> = {
+const SPECS: { [S in StreamName]: StreamSpec<S> } = {
   chats: {
     name: 'chats',
     unit: 'seconds',
     expandable: true,
     positionPerItem: false,
     summaryOmits: CHAT_SUMMARY_OMITS,
+    itemIds: byId,
     prepare(raw) {
       const chat = chatSchema.parse(raw)
       const ownTime = isoToMicros(chat.update_timestamp ?? chat.timestamp)
       return {
-        key: chat.id,
-        sortId: chat.id,
+        ...byId(chat),
         ownTime,
         render: (position) => renderChat(chat, position),
       }
@@ -225,16 +256,14 @@ const SPECS: Record<StreamName, StreamSpec> = {
     unit: 'microseconds',
     expandable: false,
     positionPerItem: true,
+    itemIds: timelineIds,
     prepare(raw) {
       const span = agentTimelineSchema.parse(raw)
-      const start = isoToMicros(span.start_time)
       const rendered = { body: JSON.stringify(span) }
       return {
-        // A span is identified by its agent and start (what Airbyte and our sync use as the key).
-        key: timelineKey(span.agent_id, start),
-        sortId: timelineSortId(span.agent_id),
+        ...timelineIds(span),
         // The timeline is ordered and cursored by the END of each span.
-        ownTime: start + secondsToMicros(span.duration),
+        ownTime: isoToMicros(span.start_time) + secondsToMicros(span.duration),
         render: () => rendered,
       }
     },

@@ -19,11 +19,14 @@ import { requireToken } from './auth.js'
 import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
+import { restRoutes } from './rest-routes.js'
+import type { ChatReader, DirectoryStore } from '../store/directory-port.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
 import { rateLimit } from './rate-limit.js'
+import type { SendGuard } from './send-guard.js'
 
 export interface AppDeps {
   store: Store
@@ -39,6 +42,12 @@ export interface AppDeps {
   metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
+  /** The directory resources (`/account`, `/agents`, …); those routes are served when given. */
+  directory?: DirectoryStore | undefined
+  /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
+  chats?: ChatReader | undefined
+  /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
+  sendGuard?: SendGuard | undefined
   /** The admin API, request journal, scripted faults and console; off when undefined. */
   admin?: AdminState | undefined
 }
@@ -100,8 +109,26 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
+        sendGuard: deps.sendGuard,
       }),
     )
+  }
+
+  const directory = deps.directory
+  if (directory) {
+    for (const prefix of ['/api/v2/chat', '/api/v2']) {
+      app.route(
+        prefix,
+        restRoutes({
+          store: deps.store,
+          directory,
+          chats: deps.chats,
+          clock: deps.clock,
+          publicUrl: deps.publicUrl,
+          guards: guarded,
+        }),
+      )
+    }
   }
 
   if (deps.admin) {

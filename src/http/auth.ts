@@ -8,6 +8,7 @@ import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import type { Role, Scope, Store, TokenRecord } from '../store/store.js'
 import { verifyToken } from '../auth/tokens.js'
+import { hostTarget } from './zendesk-hosts.js'
 
 export interface AuthVariables {
   token: TokenRecord
@@ -21,6 +22,7 @@ export function requireToken(
   clock: Clock,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async function authenticate(c, next) {
+    const accountOfHost = await accountForHost(store, new URL(c.req.url).host)
     const header = c.req.header('authorization')
     if (!header) {
       throw new AppError(
@@ -48,9 +50,35 @@ export function requireToken(
         `The server could not verify that you are authorized to access the requested resource: the token ${why}. Create a new one with \`chat-export tokens create\`.`,
       )
     }
+    if (accountOfHost && accountOfHost.id !== check.record.accountId) {
+      throw new AppError(
+        'UNAUTHORIZED',
+        `The token does not belong to the account "${accountOfHost.name}" that ${accountOfHost.name}.zendesk.com serves. Use a token of that account (\`chat-export tokens create --account ${accountOfHost.name}\`) or the subdomain of the token's own account.`,
+      )
+    }
     c.set('token', check.record)
     await next()
   }
+}
+
+/**
+ * The account a `{subdomain}.zendesk.com` request is served from (undefined for every other host).
+ * Checked before the token so that a mistyped subdomain says so rather than blaming the token.
+ */
+async function accountForHost(
+  store: Store,
+  authority: string,
+): Promise<{ id: number; name: string } | undefined> {
+  const target = hostTarget(authority)
+  if (target.kind !== 'subdomain') return undefined
+  const account = await store.getAccountByName(target.account)
+  if (!account) {
+    throw new AppError(
+      'NOT_FOUND',
+      `No account named "${target.account}" on this server: ${target.account}.zendesk.com is served from the account of that name. Create it with \`chat-export accounts create ${target.account}\`, or use the subdomain of an existing account.`,
+    )
+  }
+  return account
 }
 
 /** Checks the token's role and scope for an action. */

@@ -13,6 +13,8 @@ import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
+import type { SendGuard } from './send-guard.js'
+import { isZendeskHost } from './zendesk-hosts.js'
 
 export interface ExportRoutesOptions {
   store: Store
@@ -20,6 +22,8 @@ export interface ExportRoutesOptions {
   publicUrl?: string | undefined
   minStartAgeSeconds: number
   metrics?: Metrics | undefined
+  /** Bounds bytes built but unsent and drops stalled readers; unbounded when undefined. */
+  sendGuard?: SendGuard | undefined
 }
 
 /** The export routes, mounted under both path shapes. */
@@ -38,6 +42,7 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'read', 'Incremental export')
     const spec = streamSpec(name)
+    options.sendGuard?.admit()
     const stopTimer = options.metrics?.exportSeconds.startTimer({ stream: name })
     const url = new URL(c.req.url)
     const now = options.clock.now()
@@ -58,7 +63,8 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       spec,
       query,
       requestUrl: url,
-      publicUrl: options.publicUrl,
+      // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
+      publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
       // With a minimum start age, only items older than that age are served, so every next_page
       // the server issues stays valid when it is followed.
       maxPosition: minAge > 0 ? now - minAge : undefined,
@@ -71,7 +77,9 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       page.body.byteOffset,
       page.body.byteLength,
     )
-    return c.body(bytes, 200, { 'content-type': 'application/json' })
+    const headers = { 'content-type': 'application/json' }
+    if (options.sendGuard) return options.sendGuard.send(c, bytes, headers)
+    return c.body(bytes, 200, headers)
   })
 
   app.all('/:stream', () => {

@@ -67,7 +67,7 @@ function fromHeader(value: string, plan: FaultPlan): Fault {
     if (Number.isFinite(ms) && ms >= 0 && ms <= 60_000) return { kind: 'latency', ms }
   }
   throw new AppError(
-    'INVALID_BODY',
+    'INVALID_PARAMETER',
     `X-Chat-Export-Fault "${value}" is not understood. ${HEADER_HELP}`,
   )
 }

@@ -116,5 +116,5 @@ function splitLines(text: string): string[] {
 function parseBooleanFlag(value: string | undefined, name: string): boolean {
   if (value === undefined || value === '' || value === 'false' || value === '0') return false
   if (value === 'true' || value === '1') return true
-  throw new AppError('INVALID_BODY', `${name} must be true or false, not "${value}".`)
+  throw new AppError('INVALID_PARAMETER', `${name} must be true or false, not "${value}".`)
 }

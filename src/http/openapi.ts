@@ -1,10 +1,35 @@
 /**
  * The OpenAPI 3.1 description of the API, served at `GET /openapi.json` (no token needed): for
- * generating clients, for mock servers such as Prism, and for reading. Written by hand from the same
- * facts as docs/api.md; a test checks it names every route the app serves.
+ * generating clients, for mock servers such as Prism, and for reading. The routes are written by
+ * hand from the same facts as docs/api.md (a test checks it names every route the app serves); the
+ * item schemas are generated from the zod schemas that also validate imports (src/domain/schemas).
  * @module
  */
+import { exportItemJsonSchema } from '../domain/schemas/index.js'
+import type { StreamName } from '../domain/streams.js'
 import { STREAM_NAMES } from '../domain/streams.js'
+
+/** The component name of each stream's item schema. */
+export const ITEM_SCHEMA_NAMES: Record<StreamName, string> = {
+  chats: 'Chat',
+  conversions: 'Conversion',
+  department_events: 'DepartmentEvent',
+  agent_timeline: 'AgentTimelineSpan',
+  agent_events: 'AgentEvent',
+}
+
+/**
+ * Each item schema. Chats and conversions are served through `fields` (without it, ids only), so
+ * their schemas require only `id`; the other streams always serve whole items.
+ */
+function itemSchemas(): Record<string, unknown> {
+  return Object.fromEntries(
+    STREAM_NAMES.map((stream) => [
+      ITEM_SCHEMA_NAMES[stream],
+      exportItemJsonSchema(stream, { projection: stream === 'chats' || stream === 'conversions' }),
+    ]),
+  )
+}
 
 const errorResponse = (description: string) => ({
   description,
@@ -41,7 +66,7 @@ const exportParameters = [
   },
 ]
 
-function exportPath(stream: string, legacy: boolean) {
+function exportPath(stream: StreamName, legacy: boolean) {
   return {
     get: {
       operationId: `incremental_${stream}${legacy ? '_legacy' : ''}`,
@@ -59,7 +84,10 @@ function exportPath(stream: string, legacy: boolean) {
                 type: 'object',
                 required: [stream, 'count', 'end_time', 'next_page'],
                 properties: {
-                  [stream]: { type: 'array', items: { type: 'object' } },
+                  [stream]: {
+                    type: 'array',
+                    items: { $ref: `#/components/schemas/${ITEM_SCHEMA_NAMES[stream]}` },
+                  },
                   count: { type: 'integer' },
                   end_id: { type: 'string' },
                   end_time: { type: 'number', description: 'Same unit as start_time.' },
@@ -170,6 +198,7 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        ...itemSchemas(),
         Error: {
           type: 'object',
           required: ['error', 'description'],

@@ -10,14 +10,25 @@ import { AppError } from '../domain/errors.js'
 import type { IngestEvent } from '../domain/events.js'
 import { ingestEventSchema } from '../domain/events.js'
 import type {
+  Chat,
   FoldOutput,
   FoldStateAccess,
   FoldStateKind,
-  VisitorChats,
+  FoldStateValues,
+  ReadPlan,
+  StoredChat,
 } from '../domain/fold/index.js'
-import { FOLD_STATE, foldEvent } from '../domain/fold/index.js'
-import type { StreamName } from '../domain/streams.js'
-import { renderChat, streamSpec, timelineKey, timelineSortId } from '../domain/streams.js'
+import {
+  attributionReadPlan,
+  FOLD_STATE,
+  foldEvent,
+  parseFoldState,
+  parseStoredChat,
+  readPlan,
+  serializeFoldState,
+} from '../domain/fold/index.js'
+import type { ItemIdentity, StreamName } from '../domain/streams.js'
+import { renderChat, streamSpec } from '../domain/streams.js'
 import { formatIso, parseIso } from '../domain/time.js'
 import type { Store, WriteTx } from '../store/store.js'
 
@@ -92,77 +103,102 @@ export function validateEvents(raw: unknown[], limits: EventTimeLimits = {}): In
   return events
 }
 
+/** The batch's cache of one kind of fold state: absent entries are cached as undefined. */
+type StateCache = { [K in FoldStateKind]: Map<string, FoldStateValues[K] | undefined> }
+
 /**
  * Fold state over a write transaction, cached for the batch: each chat and state entry is parsed
  * at most once and written once, at the end (all of a batch's items share its position anyway).
  */
 class TxFoldState implements FoldStateAccess {
-  private readonly state = new Map<string, { kind: FoldStateKind; key: string; value: unknown }>()
-  private readonly dirtyState = new Set<string>()
-  readonly chats = new Map<string, unknown>()
-  readonly dirtyChats = new Set<string>()
+  private readonly state: StateCache = {
+    [FOLD_STATE.chat]: new Map(),
+    [FOLD_STATE.agent]: new Map(),
+    [FOLD_STATE.department]: new Map(),
+    [FOLD_STATE.visitor]: new Map(),
+    [FOLD_STATE.directoryAgent]: new Map(),
+    [FOLD_STATE.directoryDepartment]: new Map(),
+    [FOLD_STATE.directoryGoal]: new Map(),
+  }
+  /** Changed entries, in the order first written. */
+  private readonly dirtyState = new Map<string, { kind: FoldStateKind; key: string }>()
+  private readonly chats = new Map<string, StoredChat | undefined>()
+  /** The chats folding changed, as last changed, in the order first changed. */
+  readonly dirtyChats = new Map<string, Chat>()
 
   constructor(private readonly tx: WriteTx) {}
 
-  async getState(kind: FoldStateKind, key: string): Promise<unknown> {
-    const k = `${kind}\u0000${key}`
-    const cached = this.state.get(k)
-    if (cached) return cached.value
+  async getState<K extends FoldStateKind>(
+    kind: K,
+    key: string,
+  ): Promise<FoldStateValues[K] | undefined> {
+    const cache = this.state[kind]
+    if (cache.has(key)) return cache.get(key)
     const text = await this.tx.getState(kind, key)
-    const value: unknown = text === undefined ? undefined : JSON.parse(text)
-    this.state.set(k, { kind, key, value })
+    const value = text === undefined ? undefined : parseFoldState(kind, text)
+    cache.set(key, value)
     return value
   }
 
-  putState(kind: FoldStateKind, key: string, value: unknown): void {
-    const k = `${kind}\u0000${key}`
-    this.state.set(k, { kind, key, value })
-    this.dirtyState.add(k)
+  putState<K extends FoldStateKind>(kind: K, key: string, value: FoldStateValues[K]): void {
+    this.state[kind].set(key, value)
+    this.dirtyState.set(`${kind}\u0000${key}`, { kind, key })
   }
 
-  async getChat(chatId: string): Promise<unknown> {
+  async getChat(chatId: string): Promise<StoredChat | undefined> {
     if (this.chats.has(chatId)) return this.chats.get(chatId)
     const text = await this.tx.getItem('chats', chatId)
-    const chat: unknown = text === undefined ? undefined : JSON.parse(text)
+    const chat = text === undefined ? undefined : parseStoredChat(text)
     this.chats.set(chatId, chat)
     return chat
   }
 
-  setChat(chat: { id: string }): void {
+  setChat(chat: Chat): void {
     this.chats.set(chat.id, chat)
-    this.dirtyChats.add(chat.id)
+    this.dirtyChats.set(chat.id, chat)
   }
 
   /**
-   * Loads, in one bulk read per kind, the chats and state entries the batch's events are going to
-   * ask for, so folding finds them cached instead of reading them one by one. Keys that have no
-   * row are cached as absent. A hint only: whatever it misses is read when folding asks for it.
+   * Loads, in one bulk read per stream and per kind, what folding's read plans name, so folding
+   * finds it cached instead of reading entries one by one. Keys that have no row are cached as
+   * absent. Whatever the plans miss is read when folding asks for it.
    */
-  async prefetch(hints: ReadHints): Promise<void> {
-    const chatIds = [...hints.chats].filter((id) => !this.chats.has(id))
-    if (chatIds.length > 0) {
-      const found = await this.tx.getItems('chats', chatIds)
-      for (const id of chatIds) {
-        const text = found.get(id)
-        this.chats.set(id, text === undefined ? undefined : JSON.parse(text))
+  async prefetch(plans: readonly ReadPlan[]): Promise<void> {
+    const chatIds = new Set<string>()
+    const states = new Map<FoldStateKind, Set<string>>()
+    for (const plan of plans) {
+      for (const { key } of plan.items) if (!this.chats.has(key)) chatIds.add(key)
+      for (const { kind, key } of plan.states) {
+        if (this.state[kind].has(key)) continue
+        let keys = states.get(kind)
+        if (keys === undefined) states.set(kind, (keys = new Set()))
+        keys.add(key)
       }
     }
-    for (const [kind, keys] of hints.states) {
-      const wanted = [...keys].filter((key) => !this.state.has(`${kind}\u0000${key}`))
-      if (wanted.length === 0) continue
-      const found = await this.tx.getStates(kind, wanted)
-      for (const key of wanted) {
-        const text = found.get(key)
-        const value: unknown = text === undefined ? undefined : JSON.parse(text)
-        this.state.set(`${kind}\u0000${key}`, { kind, key, value })
+    if (chatIds.size > 0) {
+      const wanted = [...chatIds]
+      const found = await this.tx.getItems('chats', wanted)
+      for (const id of wanted) {
+        const text = found.get(id)
+        this.chats.set(id, text === undefined ? undefined : parseStoredChat(text))
       }
+    }
+    for (const [kind, keys] of states) await this.load(kind, [...keys])
+  }
+
+  private async load<K extends FoldStateKind>(kind: K, keys: string[]): Promise<void> {
+    const found = await this.tx.getStates(kind, keys)
+    const cache = this.state[kind]
+    for (const key of keys) {
+      const text = found.get(key)
+      cache.set(key, text === undefined ? undefined : parseFoldState(kind, text))
     }
   }
 
   async flushState(): Promise<void> {
-    for (const k of this.dirtyState) {
-      const entry = this.state.get(k)
-      if (entry) await this.tx.putState(entry.kind, entry.key, JSON.stringify(entry.value))
+    for (const { kind, key } of this.dirtyState.values()) {
+      const value = this.state[kind].get(key)
+      if (value !== undefined) await this.tx.putState(kind, key, serializeFoldState(kind, value))
     }
   }
 }
@@ -191,9 +227,16 @@ export async function applyEvents(
     const fresh = await tx.markEvents(events.map((event) => event.id))
     const access = new TxFoldState(tx)
     const applied = events.filter((_, index) => fresh[index] === true)
-    await access.prefetch(readHints(applied))
-    // The visitors' chat lists are loaded now: the chats conversions may be attributed to.
-    await access.prefetch(await attributionHints(applied, access))
+    await access.prefetch(applied.map(readPlan))
+    // The visitors' chat lists are loaded now: the chats conversions may be attributed to (chats
+    // started in the same batch are among the batch's chat events already).
+    const attributions: ReadPlan[] = []
+    for (const event of applied) {
+      if (event.type !== 'conversion') continue
+      const visitor = await access.getState(FOLD_STATE.visitor, event.visitor_id)
+      attributions.push(attributionReadPlan(event, visitor))
+    }
+    await access.prefetch(attributions)
     const others: Array<{ stream: StreamName; key: string; sortId: string; body: string }> = []
     let accepted = 0
     let duplicates = 0
@@ -220,9 +263,9 @@ export async function applyEvents(
     }
     await access.flushState()
     const position = tx.position
-    for (const id of access.dirtyChats) {
-      const chat = access.chats.get(id) as Record<string, unknown>
-      await tx.putItem('chats', { key: id, sortId: id, position, ...renderChat(chat, position) })
+    const chats = streamSpec('chats')
+    for (const chat of access.dirtyChats.values()) {
+      await tx.putItem('chats', { ...chats.itemIds(chat), position, ...renderChat(chat, position) })
     }
     let offset = 0
     for (const item of others) {
@@ -237,117 +280,22 @@ export async function applyEvents(
   })
 }
 
-/** The chats and state entries (by kind) a batch's events will read first. */
-interface ReadHints {
-  chats: Set<string>
-  states: Map<FoldStateKind, Set<string>>
-}
-
-/**
- * What folding `events` reads, as far as the events themselves name it (see foldEvent): each
- * chat event's chat and private state, the directory entries of its agent and department, the
- * agent state an engagement changes, the visitor a new chat is indexed under, a conversion's goal
- * and visitor, a department's queue state. The chats a conversion may be attributed to come
- * from its visitor's entry ({@link attributionHints}); what folding finds only on the way (the
- * agents whose engagement a chat's end closes) is read then.
- */
-function readHints(events: readonly IngestEvent[]): ReadHints {
-  const hints: ReadHints = { chats: new Set(), states: new Map() }
-  const want = (kind: FoldStateKind, key: string) => {
-    let keys = hints.states.get(kind)
-    if (keys === undefined) hints.states.set(kind, (keys = new Set()))
-    keys.add(key)
-  }
-  for (const event of events) {
-    switch (event.type) {
-      case 'agent.upserted':
-      case 'department.upserted':
-      case 'goal.upserted':
-        break
-      case 'agent.status_changed':
-        want(FOLD_STATE.agent, String(event.agent_id))
-        break
-      case 'department.queue_sizes':
-        want(FOLD_STATE.department, String(event.department_id ?? 'null'))
-        break
-      case 'conversion':
-        want(FOLD_STATE.directoryGoal, String(event.goal_id))
-        want(FOLD_STATE.visitor, event.visitor_id)
-        break
-      case 'chat.started':
-      case 'offline_message':
-      case 'chat.member_joined':
-      case 'chat.member_left':
-      case 'chat.message':
-      case 'chat.tags_changed':
-      case 'chat.rated':
-      case 'chat.commented':
-      case 'chat.transferred':
-      case 'chat.ended':
-      case 'chat.deleted':
-      case 'engagement.assigned':
-      case 'engagement.accepted':
-      case 'engagement.ended': {
-        hints.chats.add(event.chat_id)
-        want(FOLD_STATE.chat, event.chat_id)
-        if ('agent_id' in event && event.agent_id !== undefined) {
-          want(FOLD_STATE.directoryAgent, String(event.agent_id))
-          if (event.type.startsWith('engagement.')) want(FOLD_STATE.agent, String(event.agent_id))
-        }
-        if ('department_id' in event && event.department_id !== null) {
-          want(FOLD_STATE.directoryDepartment, String(event.department_id))
-        }
-        if ('visitor' in event) want(FOLD_STATE.visitor, event.visitor.id)
-      }
-    }
-  }
-  return hints
-}
-
-/**
- * The chats a batch's conversions can be attributed to, as their visitors' stored chat lists name
- * them (chats started in the same batch are among the batch's chat events already).
- */
-async function attributionHints(
-  events: readonly IngestEvent[],
-  access: TxFoldState,
-): Promise<ReadHints> {
-  const hints: ReadHints = { chats: new Set(), states: new Map([[FOLD_STATE.chat, new Set()]]) }
-  for (const event of events) {
-    if (event.type !== 'conversion') continue
-    const visitor = (await access.getState(FOLD_STATE.visitor, event.visitor_id)) as
-      VisitorChats | undefined
-    for (const { chatId } of visitor?.chats ?? []) {
-      if (event.chat_id !== undefined && chatId !== event.chat_id) continue
-      hints.chats.add(chatId)
-      hints.states.get(FOLD_STATE.chat)?.add(chatId)
-    }
-  }
-  return hints
-}
-
 function collect(
   output: FoldOutput,
   access: TxFoldState,
   others: Array<{ stream: StreamName; key: string; sortId: string; body: string }>,
 ): void {
   for (const chat of output.chats) access.setChat(chat)
-  for (const c of output.conversions) {
-    others.push({ stream: 'conversions', key: c.id, sortId: c.id, body: JSON.stringify(c) })
+  const add = <S extends Exclude<StreamName, 'chats'>>(
+    stream: S,
+    items: readonly ItemIdentity[S][],
+  ) => {
+    const spec = streamSpec(stream)
+    for (const item of items)
+      others.push({ stream, ...spec.itemIds(item), body: JSON.stringify(item) })
   }
-  for (const e of output.department_events) {
-    others.push({ stream: 'department_events', key: e.id, sortId: e.id, body: JSON.stringify(e) })
-  }
-  for (const e of output.agent_events) {
-    others.push({ stream: 'agent_events', key: e.id, sortId: e.id, body: JSON.stringify(e) })
-  }
-  for (const span of output.agent_timeline) {
-    const start = parseIso(span.start_time) ?? 0
-    others.push({
-      stream: 'agent_timeline',
-      key: timelineKey(span.agent_id, start),
-      sortId: timelineSortId(span.agent_id),
-      body: JSON.stringify(span),
-    })
-  }
+  add('conversions', output.conversions)
+  add('department_events', output.department_events)
+  add('agent_events', output.agent_events)
+  add('agent_timeline', output.agent_timeline)
 }

@@ -3,6 +3,7 @@
  * shuts down cleanly. The only place that wires concrete implementations together.
  * @module
  */
+import type { Server as HttpServer } from 'node:http'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
@@ -10,17 +11,23 @@ import type { Clock } from '../domain/clock.js'
 import { ManualClock } from '../domain/clock.js'
 import { AdminState, generateAdminToken } from '../admin/admin-state.js'
 import { createApp } from '../http/app.js'
-import { parseFaultPlan } from '../domain/fault-plan.js'
 import { createMetrics } from '../observability/metrics.js'
 import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
 import type { Store } from '../store/store.js'
 import { openStore } from '../store/open-store.js'
 import { ingestService } from '../ingest/ingest-events.js'
+import { attachClientErrors } from './client-errors.js'
+import { DEFAULT_LIMITS } from '../config/limits-config.js'
+import { createSendGuard } from '../http/send-guard.js'
+import type { TlsConfig } from '../config/tls-config.js'
+import { startTls, type RunningTls } from './start-tls.js'
 
 export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
   url: string
   store: Store
+  /** The HTTPS listener and proxy, when `--tls` or `--proxy` asked for them. */
+  tls?: RunningTls | undefined
   /** The server admin token (shown once at start-up); undefined with `--no-admin`. */
   adminToken: string | undefined
   close(): Promise<void>
@@ -48,7 +55,7 @@ function rateLimiterFor(store: Store, perMinute: number): RateLimiter | undefine
 
 /** Opens the store and starts listening. */
 export async function startServer(
-  config: ServeConfig,
+  config: ServeConfig & { tls?: TlsConfig | undefined },
   deps: StartServerDeps,
 ): Promise<RunningServer> {
   const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
@@ -80,8 +87,10 @@ export async function startServer(
       return result
     },
     metrics,
-    faults: config.faults === undefined ? undefined : parseFaultPlan(config.faults),
+    faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    directory: store.directory,
+    sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
     admin,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
@@ -105,15 +114,30 @@ export async function startServer(
     if (!deps.store) await store.close()
     throw err
   }
+  attachClientErrors(server as HttpServer, {
+    logger: deps.logger,
+    fetch: app.fetch,
+    hostname: config.host,
+  })
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
+  let tls: RunningTls | undefined
+  try {
+    tls = await startTls(config, server, app.fetch, deps.clock)
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    if (!deps.store) await store.close()
+    throw err
+  }
   return {
     url,
     store,
+    tls,
     adminToken,
     async close() {
+      await tls?.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!deps.store) await store.close()
     },

@@ -7,10 +7,19 @@
  * account's write serialisation point (SQLite: the database write lock; PostgreSQL: the account's
  * sequencer row). Position order is therefore commit order, and a reader that has seen position p
  * can never later see a newly committed item at or below p. See docs/positions.md.
+ *
+ * Errors, the same on every store (rules in `store-rules.ts`, pinned by the contract suite):
+ * - an input the port refuses (an item position that is not a positive safe integer, a page limit
+ *   that is not an integer >= 1, an account id that is not a positive integer, ...) throws a
+ *   `RangeError` before any statement runs: a bug in the caller;
+ * - a unique key already taken (account name, token prefix) throws a `DuplicateKeyError`;
+ * - a database that cannot serve now (locked, unreachable, out of connections) throws the
+ *   catalogue's `AppError` `STORE_UNAVAILABLE`, with a retry delay and no SQL in its description.
  * @module
  */
 import type { Micros } from '../domain/time.js'
 import type { StreamName } from '../domain/streams.js'
+import type { DirectoryStore } from './directory-port.js'
 
 export type Role = 'owner' | 'administrator' | 'agent'
 export type Scope = 'read' | 'write'
@@ -53,6 +62,7 @@ export interface PageQuery {
   afterPosition: Micros
   /** `null`: inclusive of afterPosition (no start_id was given). */
   afterSortId: string | null
+  /** Most rows to return: an integer >= 1. */
   limit: number
   /** Only items at or below this position (for --min-start-age); undefined = no bound. */
   maxPosition?: Micros
@@ -100,8 +110,11 @@ export interface WriteTx {
    * writes included); keys without one are absent from the map. One round trip on PostgreSQL.
    */
   getItems(stream: StreamName, keys: readonly string[]): Promise<Map<string, string>>
-  /** Inserts or replaces an item (by key). Its position may differ from `position` only on
-   * imports that preserve timestamps; the store raises the account clock to cover it. */
+  /**
+   * Inserts or replaces an item (by key). Its position, a positive safe integer, may differ from
+   * `position` only on imports that preserve timestamps; the store raises the account clock to
+   * cover it.
+   */
   putItem(stream: StreamName, item: ItemWrite): Promise<void>
   /** Private state used by ingest folding (open spans, queue sizes, ...), as JSON text. */
   getState(kind: string, key: string): Promise<string | undefined>
@@ -120,15 +133,19 @@ export interface WriteTx {
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
+  /** The REST directory resources (src/store/directory-port.ts); absent on stores without them. */
+  readonly directory?: DirectoryStore
   /** Creates or upgrades the schema. Safe to run on every start. */
   migrate(): Promise<void>
   close(): Promise<void>
 
+  /** Creates an account; a `DuplicateKeyError` (key `'account-name'`) when the name is taken. */
   createAccount(name: string): Promise<Account>
   getAccountByName(name: string): Promise<Account | undefined>
   getAccountById(id: number): Promise<Account | undefined>
   listAccounts(): Promise<Account[]>
 
+  /** Stores a token; a `DuplicateKeyError` (key `'token-prefix'`) when its prefix is taken. */
   insertToken(token: NewToken): Promise<TokenRecord>
   getTokenByPrefix(prefix: string): Promise<TokenRecord | undefined>
   listTokens(accountId: number): Promise<TokenRecord[]>

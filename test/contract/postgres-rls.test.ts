@@ -13,7 +13,15 @@ import { freshPostgresDatabase, postgresTestServerAvailable } from '../support/p
 
 const T0 = 1_700_000_000_000_000
 const APP_ROLE = 'chat_export_app'
-const TENANT_TABLES = ['tokens', 'account_clock', 'items', 'state', 'seen_events'] as const
+const TENANT_TABLES = [
+  'tokens',
+  'account_clock',
+  'items',
+  'state',
+  'seen_events',
+  'directory',
+  'directory_ids',
+] as const
 
 interface Fixture {
   db: FreshPostgresDatabase
@@ -68,6 +76,11 @@ describe.skipIf(!postgresTestServerAvailable())('postgres row-level security', (
         }
         await tx.putState('queue', 'd1', `"${name}"`)
         await tx.markEvent(`evt-${name}`)
+      })
+      // The directory tables (migration 3): a record and an allocated id per account.
+      await store.directory?.writeDirectory(accountId, async (tx) => {
+        const id = await tx.allocateId('agent')
+        await tx.putEntry('agent', { id: String(id), numericId: id, lookup: name, body: '{}' })
       })
     }
     return { db, store, a, b }

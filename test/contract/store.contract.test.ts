@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Clock } from '../../src/domain/clock.js'
 import { ManualClock, seededRandom, systemClock } from '../../src/domain/clock.js'
 import type { StreamName } from '../../src/domain/streams.js'
-import type { Store, StoredRow, WriteTx } from '../../src/store/store.js'
+import { AppError } from '../../src/domain/errors.js'
+import type { PageQuery, Store, StoredRow, WriteTx } from '../../src/store/store.js'
+import { DuplicateKeyError } from '../../src/store/store-rules.js'
 import type { StoreHandle } from '../support/stores.js'
 import { storeBackends } from '../support/stores.js'
 
@@ -137,7 +139,12 @@ for (const backend of storeBackends()) {
       it('refuses a second account with the same name', async () => {
         const { store } = await open()
         const acme = await store.createAccount('acme')
-        await expect(store.createAccount('acme')).rejects.toThrow(/already exists/)
+        const refusal = store.createAccount('acme')
+        await expect(refusal).rejects.toThrow(DuplicateKeyError)
+        await expect(refusal).rejects.toMatchObject({
+          key: 'account-name',
+          message: 'An account named "acme" already exists.',
+        })
         expect(await store.listAccounts()).toEqual([acme])
       })
     })
@@ -199,7 +206,9 @@ for (const backend of storeBackends()) {
           expiresAt: null,
         }
         await store.insertToken(token)
-        await expect(store.insertToken({ ...token, hash: hash('b') })).rejects.toThrow()
+        const refusal = store.insertToken({ ...token, hash: hash('b') })
+        await expect(refusal).rejects.toThrow(DuplicateKeyError)
+        await expect(refusal).rejects.toMatchObject({ key: 'token-prefix' })
         expect((await store.getTokenByPrefix('cx_same'))?.hash).toEqual(hash('a'))
       })
 
@@ -1097,6 +1106,203 @@ for (const backend of storeBackends()) {
           }
         })
       }
+    })
+
+    describe('refusals: inputs the port refuses, the same on every store', () => {
+      const BAD_POSITIONS = [0, -1, -T0, T0 + 0.5, Number.MAX_SAFE_INTEGER + 1, NaN, Infinity]
+      const BAD_LIMITS = [0, -1, 1.5, NaN, Infinity, Number.MAX_SAFE_INTEGER + 1]
+      const BAD_ACCOUNT_IDS = [0, -1, 1.5, NaN, Number.MAX_SAFE_INTEGER + 1]
+
+      for (const position of BAD_POSITIONS) {
+        it(`refuses an item position of ${position} and commits nothing`, async () => {
+          const { store, accountId } = await openWithAccount()
+          await expect(
+            store.write(accountId, async (tx) => {
+              await tx.putState('queue', 'd1', '{}')
+              await put(tx, 'chats', 'c1', { position })
+            }),
+          ).rejects.toThrow(RangeError)
+          expect(await readAll(store, accountId, 'chats', 10)).toEqual([])
+          expect(await store.lastPosition(accountId)).toBe(0)
+          await store.write(accountId, async (tx) => {
+            expect(await tx.getState('queue', 'd1')).toBeUndefined()
+          })
+        })
+      }
+
+      it('refuses a page limit that is not an integer >= 1', async () => {
+        const { store, accountId } = await openWithAccount()
+        await store.write(accountId, (tx) => put(tx, 'chats', 'c1'))
+        const query: PageQuery = {
+          accountId,
+          stream: 'chats',
+          afterPosition: 0,
+          afterSortId: null,
+          limit: 1,
+        }
+        for (const limit of BAD_LIMITS) {
+          await expect(store.readPage({ ...query, limit })).rejects.toThrow(RangeError)
+          await expect(store.readPage({ ...query, limit, afterSortId: 'a' })).rejects.toThrow(
+            RangeError,
+          )
+        }
+        expect(await store.readPage(query)).toHaveLength(1)
+      })
+
+      it('refuses a page cursor position that is negative or not an integer, and a bad maxPosition', async () => {
+        const { store, accountId } = await openWithAccount()
+        const query: PageQuery = {
+          accountId,
+          stream: 'chats',
+          afterPosition: 0,
+          afterSortId: null,
+          limit: 10,
+        }
+        for (const afterPosition of [-1, 0.5, NaN, Infinity, Number.MAX_SAFE_INTEGER + 1]) {
+          await expect(store.readPage({ ...query, afterPosition })).rejects.toThrow(RangeError)
+        }
+        for (const maxPosition of [0.5, NaN, Infinity]) {
+          await expect(store.readPage({ ...query, maxPosition })).rejects.toThrow(RangeError)
+        }
+        expect(await store.readPage({ ...query, maxPosition: 0 })).toEqual([])
+      })
+
+      it('refuses an account id that is not a positive integer, on every account-scoped call', async () => {
+        const { store } = await openWithAccount()
+        for (const accountId of BAD_ACCOUNT_IDS) {
+          await expect(store.write(accountId, async () => 1)).rejects.toThrow(RangeError)
+          await expect(
+            store.readPage({
+              accountId,
+              stream: 'chats',
+              afterPosition: 0,
+              afterSortId: null,
+              limit: 1,
+            }),
+          ).rejects.toThrow(RangeError)
+          await expect(store.lastPosition(accountId)).rejects.toThrow(RangeError)
+          await expect(store.listTokens(accountId)).rejects.toThrow(RangeError)
+          await expect(store.revokeToken(accountId, 1, T0)).rejects.toThrow(RangeError)
+          await expect(
+            store.insertToken({
+              accountId,
+              prefix: 'cx_bad_account',
+              hash: Buffer.alloc(32),
+              role: 'owner',
+              scopes: ['read'],
+              label: null,
+              createdAt: T0,
+              expiresAt: null,
+            }),
+          ).rejects.toThrow(RangeError)
+        }
+      })
+
+      it('finds nothing for lookups by an id or prefix no row can have', async () => {
+        const { store, accountId } = await openWithAccount()
+        for (const id of BAD_ACCOUNT_IDS) expect(await store.getAccountById(id)).toBeUndefined()
+        for (const tokenId of [0, -1, 1.5, NaN]) {
+          expect(await store.revokeToken(accountId, tokenId, T0)).toBe(false)
+        }
+        for (const prefix of ['', 'cx_\0nul', 'x'.repeat(201)]) {
+          expect(await store.getTokenByPrefix(prefix)).toBeUndefined()
+        }
+      })
+
+      it('refuses a write when the clock gives a time beyond the safe integers', async () => {
+        const clock = new ManualClock(T0)
+        const { store, accountId } = await openWithAccount(clock)
+        clock.set(Number.MAX_SAFE_INTEGER + 2)
+        await expect(store.write(accountId, (tx) => put(tx, 'chats', 'c1'))).rejects.toThrow(
+          RangeError,
+        )
+        clock.set(T0 + 1)
+        await store.write(accountId, (tx) => put(tx, 'chats', 'c1'))
+        expect(await store.lastPosition(accountId)).toBe(T0 + 1)
+      })
+
+      it('refuses rate-limit requests with a negative or fractional limit or an empty window', async () => {
+        const { store } = await open()
+        if (store.consumeRateLimit === undefined) return // a single-process store keeps none
+        for (const [limit, window] of [
+          [-1, 60_000_000],
+          [1.5, 60_000_000],
+          [NaN, 60_000_000],
+          [3, 0],
+          [3, -1],
+          [3, 0.5],
+        ] as const) {
+          await expect(store.consumeRateLimit('k', limit, window, T0)).rejects.toThrow(RangeError)
+        }
+        expect(await store.consumeRateLimit('k', 0, 60_000_000, T0)).toMatchObject({
+          allowed: false,
+        })
+      })
+    })
+
+    describe('a database that cannot serve now', () => {
+      const unavailable = backend.unavailable?.bind(backend)
+      it.skipIf(unavailable === undefined)(
+        'raises STORE_UNAVAILABLE (no SQL, a retry delay) on every path that needs it',
+        async () => {
+          const down = await unavailable!(new ManualClock(T0))
+          try {
+            const { store, accountId } = down
+            const expectUnavailable = async (call: Promise<unknown>) => {
+              const error: unknown = await call.then(
+                () => undefined,
+                (e: unknown) => e,
+              )
+              expect(error).toBeInstanceOf(AppError)
+              expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', retryAfterSeconds: 1 })
+              const description = (error as AppError).description
+              expect(description).not.toMatch(/SELECT|INSERT|BEGIN|SQLITE|ECONN|57P|password/i)
+            }
+            const token = {
+              accountId,
+              prefix: 'cx_down',
+              hash: Buffer.alloc(32),
+              role: 'owner' as const,
+              scopes: ['read' as const],
+              label: null,
+              createdAt: T0,
+              expiresAt: null,
+            }
+            // Writes.
+            await expectUnavailable(store.write(accountId, (tx) => put(tx, 'chats', 'c1')))
+            await expectUnavailable(store.createAccount('globex'))
+            await expectUnavailable(store.insertToken(token))
+            await expectUnavailable(store.revokeToken(accountId, 1, T0))
+            await expectUnavailable(store.migrate())
+            if (store.consumeRateLimit !== undefined) {
+              await expectUnavailable(store.consumeRateLimit('k', 3, 60_000_000, T0))
+            }
+            const page = {
+              accountId,
+              stream: 'chats' as const,
+              afterPosition: 0,
+              afterSortId: null,
+              limit: 10,
+            }
+            if (down.readsFail) {
+              await expectUnavailable(store.readPage(page))
+              await expectUnavailable(store.lastPosition(accountId))
+              await expectUnavailable(store.getTokenByPrefix('cx_down'))
+              await expectUnavailable(store.getAccountByName('acme'))
+              await expectUnavailable(store.getAccountById(accountId))
+              await expectUnavailable(store.listAccounts())
+              await expectUnavailable(store.listTokens(accountId))
+            } else {
+              // WAL: readers go on while another process holds the write lock.
+              expect(await store.readPage(page)).toEqual([])
+              expect(await store.getTokenByPrefix('cx_down')).toBeUndefined()
+            }
+          } finally {
+            await down.cleanup()
+          }
+        },
+        30_000,
+      )
     })
 
     describe('durability', () => {

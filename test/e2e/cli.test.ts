@@ -77,6 +77,25 @@ describe('chat-export CLI', () => {
     for (const r of [role, account, badStore]) expect(r.stderr).not.toMatch(/\n\s+at /)
   })
 
+  it('exits 2 on usage errors (unknown flag, bad value, bad variable) and 0 for --help', async () => {
+    const unknown = await runCli(['accounts', 'list', '--nope'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/unknown option '--nope'/)
+    const badPort = await runCli(['serve', '--port', 'eighty', '--store', store])
+    expect(badPort.code).toBe(2)
+    expect(badPort.stderr).toMatch(/^error: --port: expected an integer from 0 to 65535/)
+    const badEnv = await runCli(['serve', '--store', store], undefined, {
+      CHAT_EXPORT_PUBLIC_URL: 'not a url',
+    })
+    expect(badEnv.code).toBe(2)
+    expect(badEnv.stderr).toMatch(/^error: CHAT_EXPORT_PUBLIC_URL: expected an absolute URL/)
+    const help = await runCli(['sync', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      '--interval <duration> poll interval with --follow (e.g. 30s, 5m) (default: 30s)',
+    )
+  })
+
   it('imports atomically and reports bad lines by number', async () => {
     const bad = join(dir, 'bad.jsonl')
     writeFileSync(bad, '{"id":"x","type":"chat","timestamp":"2020-01-01T00:00:00Z"}\n{"id":7}\n')

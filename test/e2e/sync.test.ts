@@ -212,8 +212,11 @@ describe('chat-export sync end to end', () => {
     }
     for (const { d, process } of followers) {
       const { code } = await process.exited
-      expect(code, `${d.name}: ${process.stderr()}`).toBe(130)
+      // A requested stop is the normal end of --follow: exit 0, and no "error:" line.
+      expect(code, `${d.name}: ${process.stderr()}`).toBe(0)
       expect(process.stderr()).toMatch(/SIGTERM: stopping after the current page/)
+      expect(process.stderr()).toMatch(/stopped; the next sync resumes/)
+      expect(process.stderr()).not.toMatch(/^error:/m)
       expect(process.stderr()).not.toContain(token)
     }
     await expectEqualToServer(snapshot)

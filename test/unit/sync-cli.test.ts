@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { Command } from 'commander'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { SyncCommandDeps } from '../../src/cli/commands/sync.js'
-import { SYNC_EXIT_CODES, registerSync } from '../../src/cli/commands/sync.js'
+import { registerSync } from '../../src/cli/commands/sync.js'
+import { EXIT_CODES } from '../../src/cli/exit-codes.js'
 import { EXPORT_STREAMS } from '../../src/client/index.js'
 import { FakeExportServer, chat } from './client-fake-server.js'
 import { compareAll, seedSource } from './sync-fixtures.js'
@@ -113,10 +114,13 @@ describe('chat-export sync', () => {
       ['--from', 'http://127.0.0.1:1', '--to', 'mysql://h/db', '--token', 't'],
       /Unsupported destination/,
     ],
-    [['--from', 'http://127.0.0.1:1', '--to', 'jsonl:x'], /No token/],
+    [
+      ['--from', 'http://127.0.0.1:1', '--to', 'jsonl:x'],
+      /Missing --token \(or set CHAT_EXPORT_TOKEN\)/,
+    ],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const result = await cli(['sync', ...args])
-    expect(result.code).toBe(SYNC_EXIT_CODES.USAGE)
+    expect(result.code).toBe(EXIT_CODES.USAGE)
     expect(result.stderr).toMatch(message)
   })
 
@@ -132,7 +136,7 @@ describe('chat-export sync', () => {
       'wrong',
       '-q',
     ])
-    expect(refused.code).toBe(SYNC_EXIT_CODES.REFUSED)
+    expect(refused.code).toBe(EXIT_CODES.REFUSED)
     expect(refused.stderr).toMatch(/^error: 401 /)
     for (let i = 0; i < 5; i++) server.faults.push({ kind: 'status', status: 503 })
     const unavailable = await cli([
@@ -149,7 +153,7 @@ describe('chat-export sync', () => {
       '0',
       '-q',
     ])
-    expect(unavailable.code).toBe(SYNC_EXIT_CODES.UNAVAILABLE)
+    expect(unavailable.code).toBe(EXIT_CODES.UNAVAILABLE)
   })
 
   it('exits 130 when interrupted, and the next run completes the sync', async () => {
@@ -161,7 +165,7 @@ describe('chat-export sync', () => {
       ['sync', '--from', server.origin, '--to', to, '--token', 'cli-secret-token', '-q'],
       { signal: controller.signal },
     )
-    expect(interrupted.code).toBe(SYNC_EXIT_CODES.INTERRUPTED)
+    expect(interrupted.code).toBe(EXIT_CODES.INTERRUPTED)
     expect(interrupted.stderr).toMatch(/interrupted/)
     const done = await cli([
       'sync',
@@ -182,6 +186,27 @@ describe('chat-export sync', () => {
     )) {
       expect(actual, stream).toEqual(expected)
     }
+  })
+  it('a requested stop of --follow is a clean exit, not an error', async () => {
+    seedSource(server)
+    const controller = new AbortController()
+    controller.abort()
+    const stopped = await cli(
+      [
+        'sync',
+        '--from',
+        server.origin,
+        '--to',
+        `jsonl:${join(dir, 'follow')}`,
+        '--token',
+        'cli-secret-token',
+        '--follow',
+      ],
+      { signal: controller.signal },
+    )
+    expect(stopped.code).toBe(EXIT_CODES.OK)
+    expect(stopped.stderr).toMatch(/stopped; the next sync resumes/)
+    expect(stopped.stderr).not.toMatch(/error/)
   })
 })
 
@@ -211,7 +236,7 @@ describe('chat-export sync state', () => {
 
   it('refuses a reset that names no stream', async () => {
     const result = await cli(['sync', 'state', 'reset', '--to', `jsonl:${join(dir, 'out')}`])
-    expect(result.code).toBe(SYNC_EXIT_CODES.USAGE)
+    expect(result.code).toBe(EXIT_CODES.USAGE)
     expect(result.stderr).toMatch(/--stream .* or pass --all/)
   })
 

@@ -2,13 +2,13 @@ import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { EXPORT_STREAMS } from '../../src/client/index.js'
 import { createProgressReporter } from '../../src/sync/progress-reporter.js'
+import { ConfigError } from '../../src/config/config.js'
 import {
-  SyncFlagError,
   parseDeletedMode,
   parseDuration,
   parseStartTime,
   parseStreams,
-} from '../../src/sync/sync-flags.js'
+} from '../../src/config/sync-config.js'
 
 describe('sync flag parsing', () => {
   it.each([
@@ -23,7 +23,7 @@ describe('sync flag parsing', () => {
   })
 
   it.each(['', '5 minutes', '-3s', '1d'])('refuses --interval %j', (text) => {
-    expect(() => parseDuration(text)).toThrow(SyncFlagError)
+    expect(() => parseDuration(text)).toThrow(ConfigError)
   })
 
   it('reads --start-time as ISO or epoch seconds, exactly to the microsecond', () => {
@@ -33,7 +33,7 @@ describe('sync flag parsing', () => {
     expect(parseStartTime('1608615725.000001')).toEqual({ epochMicros: 1_608_615_725_000_001 })
     expect(parseStartTime('0')).toEqual({ epochMicros: 0 })
     expect(() => parseStartTime('1608615725123')).toThrow(/milliseconds or microseconds/)
-    expect(() => parseStartTime('yesterday')).toThrow(SyncFlagError)
+    expect(() => parseStartTime('yesterday')).toThrow(ConfigError)
   })
 
   it('reads --streams as a list, defaulting to all five', () => {
@@ -43,7 +43,7 @@ describe('sync flag parsing', () => {
   })
 
   it('reads --deleted', () => {
-    expect(parseDeletedMode(undefined)).toBe('flag')
+    expect(parseDeletedMode('flag')).toBe('flag')
     expect(parseDeletedMode('remove')).toBe('remove')
     expect(() => parseDeletedMode('delete')).toThrow(/flag .* or remove/)
   })

@@ -1,6 +1,7 @@
 /** `chat-export accounts create NAME` and `accounts list`. @module */
 import type { Command } from 'commander'
-import { action, CliError, withStore, withStoreOption } from '../shared-options.js'
+import { CliError, UsageError } from '../exit-codes.js'
+import { action, withStore, withStoreOption } from '../shared-options.js'
 
 /** Registers the accounts commands. */
 export function registerAccounts(program: Command): void {
@@ -13,7 +14,7 @@ export function registerAccounts(program: Command): void {
   ).action(
     action(async (name: string, opts: { store?: string }) => {
       if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(name)) {
-        throw new CliError(
+        throw new UsageError(
           `Invalid account name "${name}": use 1-63 letters, digits, "-" or "_", starting with a letter or digit.`,
         )
       }

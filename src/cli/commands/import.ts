@@ -6,7 +6,8 @@ import { systemClock } from '../../domain/clock.js'
 import { isStreamName, STREAM_NAMES } from '../../domain/streams.js'
 import { formatIso } from '../../domain/time.js'
 import { importItems, prepareLines } from '../../ingest/import-items.js'
-import { action, CliError, requireAccount, withStore, withStoreOption } from '../shared-options.js'
+import { CliError, UsageError } from '../exit-codes.js'
+import { action, requireAccount, withStore, withStoreOption } from '../shared-options.js'
 
 interface ImportOptions {
   account: string
@@ -33,7 +34,7 @@ export function registerImport(program: Command): void {
   ).action(
     action(async (file: string, opts: ImportOptions) => {
       if (!isStreamName(opts.resource)) {
-        throw new CliError(
+        throw new UsageError(
           `Invalid --resource "${opts.resource}": use one of ${STREAM_NAMES.join(', ')}.`,
         )
       }

@@ -3,7 +3,8 @@ import type { Command } from 'commander'
 import { systemClock } from '../../domain/clock.js'
 import { formatIso } from '../../domain/time.js'
 import { isRole, issueToken, parseScopes } from '../../auth/tokens.js'
-import { action, CliError, requireAccount, withStore, withStoreOption } from '../shared-options.js'
+import { CliError, UsageError } from '../exit-codes.js'
+import { action, requireAccount, withStore, withStoreOption } from '../shared-options.js'
 
 interface CreateOptions {
   account: string
@@ -29,20 +30,20 @@ export function registerTokens(program: Command): void {
   ).action(
     action(async (opts: CreateOptions) => {
       if (!isRole(opts.role)) {
-        throw new CliError(`Invalid --role "${opts.role}": use owner, administrator or agent.`)
+        throw new UsageError(`Invalid --role "${opts.role}": use owner, administrator or agent.`)
       }
       const role = opts.role
       let scopes
       try {
         scopes = parseScopes(opts.scopes)
       } catch (err) {
-        throw new CliError((err as Error).message)
+        throw new UsageError((err as Error).message)
       }
       let ttl: number | undefined
       if (opts.expiresIn !== undefined) {
         const seconds = Number(opts.expiresIn)
         if (!Number.isInteger(seconds) || seconds <= 0) {
-          throw new CliError(
+          throw new UsageError(
             `Invalid --expires-in "${opts.expiresIn}": use a positive number of seconds.`,
           )
         }

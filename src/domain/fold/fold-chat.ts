@@ -5,7 +5,7 @@
  * `deriveChatMetrics(history, timeline)` (checked by a property test). Rules: docs/derivation.md.
  * @module
  */
-import type { EventOf, IngestEvent } from '../events.js'
+import type { EventOf } from '../events.js'
 import type { Micros } from '../time.js'
 import { isoSeconds, validatedMicros, wholeSecond } from './chat-time.js'
 import {
@@ -55,11 +55,6 @@ export const CHAT_EVENT_TYPES = [
 
 export type ChatEventType = (typeof CHAT_EVENT_TYPES)[number]
 export type ChatEvent = EventOf<ChatEventType>
-
-/** Type guard: whether an ingest event is folded into a chat. */
-export function isChatEvent(event: IngestEvent): event is ChatEvent {
-  return (CHAT_EVENT_TYPES as readonly string[]).includes(event.type)
-}
 
 /** A chat as folding holds it: the exported object and the private state beside it. */
 export interface ChatFoldState {

@@ -13,11 +13,10 @@ import { applyAgentEvent } from './fold-agent.js'
 import type { ChatEvent, ChatFoldState } from './fold-chat.js'
 import { applyChatEvent } from './fold-chat.js'
 import { attributeConversion, conversionCandidate, withConversion } from './fold-conversion.js'
-import type { DepartmentQueueState } from './fold-department.js'
 import { applyDepartmentEvent } from './fold-department.js'
 import type { FoldError } from './fold-error.js'
 import { foldError } from './fold-error.js'
-import type { DepartmentInfo, FoldStateAccess, VisitorChats } from './fold-state.js'
+import type { DepartmentInfo, FoldStateAccess, FoldStateKind, VisitorChats } from './fold-state.js'
 import { FOLD_STATE } from './fold-state.js'
 import type {
   AgentEventItem,
@@ -53,12 +52,37 @@ function emptyOutput(): FoldOutput {
 
 const ok = (output: FoldOutput): FoldResult => ({ ok: true, output })
 
+// What an event names that folding reads by: shared by foldEvent and readPlan, so the plan cannot
+// drift from the reads.
+
+/** The agent and department a chat event names (their directory entries name them in the chat). */
+function chatEventSubjects(event: ChatEvent): { agentId?: number; departmentId: number | null } {
+  return {
+    agentId: 'agent_id' in event ? event.agent_id : undefined,
+    departmentId: 'department_id' in event ? event.department_id : null,
+  }
+}
+
+/** The state key of a department's queue; the account-level queue is "null". */
+function departmentKey(departmentId: number | null): string {
+  return String(departmentId ?? 'null')
+}
+
+/** The chats a conversion may be attributed to: its visitor's, or only the one it names. */
+function attributableChatIds(
+  event: EventOf<'conversion'>,
+  visitor: VisitorChats | undefined,
+): string[] {
+  const ids = (visitor?.chats ?? []).map((c) => c.chatId)
+  return event.chat_id === undefined ? ids : ids.filter((id) => id === event.chat_id)
+}
+
 async function loadChat(
   access: FoldStateAccess,
   chatId: string,
 ): Promise<ChatFoldState | undefined | 'no_state'> {
-  const item = (await access.getChat(chatId)) as (Chat & { update_timestamp?: string }) | undefined
-  const p = (await access.getState(FOLD_STATE.chat, chatId)) as ChatPrivate | undefined
+  const item = await access.getChat(chatId)
+  const p = await access.getState(FOLD_STATE.chat, chatId)
   if (item === undefined && p === undefined) return undefined
   if (item === undefined || p === undefined) return 'no_state'
   const { update_timestamp: _ignored, ...chat } = item
@@ -66,7 +90,7 @@ async function loadChat(
 }
 
 async function loadAgent(access: FoldStateAccess, agentId: number) {
-  return (await access.getState(FOLD_STATE.agent, String(agentId))) as AgentState | undefined
+  return access.getState(FOLD_STATE.agent, String(agentId))
 }
 
 /** Applies agent inputs in order, collecting items; the agent states to write are returned. */
@@ -105,16 +129,13 @@ async function foldChatEvent(
     }
   const agents = new Map<number, AgentInfo>()
   const departments = new Map<number, string>()
-  const agentId = 'agent_id' in event ? event.agent_id : undefined
+  const { agentId, departmentId } = chatEventSubjects(event)
   if (agentId !== undefined) {
-    const info = (await access.getState(FOLD_STATE.directoryAgent, String(agentId))) as
-      AgentInfo | undefined
+    const info = await access.getState(FOLD_STATE.directoryAgent, String(agentId))
     if (info !== undefined) agents.set(agentId, info)
   }
-  const departmentId = 'department_id' in event ? event.department_id : null
   if (departmentId !== null) {
-    const info = (await access.getState(FOLD_STATE.directoryDepartment, String(departmentId))) as
-      DepartmentInfo | undefined
+    const info = await access.getState(FOLD_STATE.directoryDepartment, String(departmentId))
     if (info !== undefined) departments.set(departmentId, info.name)
   }
 
@@ -142,8 +163,7 @@ async function foldChatEvent(
 }
 
 async function indexVisitorChat(access: FoldStateAccess, p: ChatPrivate): Promise<void> {
-  const current = (await access.getState(FOLD_STATE.visitor, p.visitorId)) as
-    VisitorChats | undefined
+  const current = await access.getState(FOLD_STATE.visitor, p.visitorId)
   const horizon = p.startedAt - MAX_ATTRIBUTION_MICROS
   const chats = (current?.chats ?? []).filter((c) => c.at >= horizon && c.chatId !== p.chatId)
   const next: VisitorChats = { v: 1, chats: [...chats, { chatId: p.chatId, at: p.startedAt }] }
@@ -154,8 +174,7 @@ async function foldConversion(
   access: FoldStateAccess,
   event: EventOf<'conversion'>,
 ): Promise<FoldResult> {
-  const goal = (await access.getState(FOLD_STATE.directoryGoal, String(event.goal_id))) as
-    GoalInfo | undefined
+  const goal = await access.getState(FOLD_STATE.directoryGoal, String(event.goal_id))
   if (goal === undefined)
     return {
       ok: false,
@@ -166,11 +185,9 @@ async function foldConversion(
       ),
     }
   const at: Micros = validatedMicros(event.timestamp)
-  const visitor = (await access.getState(FOLD_STATE.visitor, event.visitor_id)) as
-    VisitorChats | undefined
+  const visitor = await access.getState(FOLD_STATE.visitor, event.visitor_id)
   const states = new Map<string, ChatFoldState>()
-  for (const { chatId } of visitor?.chats ?? []) {
-    if (event.chat_id !== undefined && chatId !== event.chat_id) continue
+  for (const chatId of attributableChatIds(event, visitor)) {
     const state = await loadChat(access, chatId)
     if (state !== undefined && state !== 'no_state') states.set(chatId, state)
   }
@@ -234,9 +251,8 @@ export async function foldEvent(
       return ok(output)
     }
     case 'department.queue_sizes': {
-      const key = String(event.department_id ?? 'null')
-      const current = (await access.getState(FOLD_STATE.department, key)) as
-        DepartmentQueueState | undefined
+      const key = departmentKey(event.department_id)
+      const current = await access.getState(FOLD_STATE.department, key)
       const result = applyDepartmentEvent(current, event)
       if (!result.ok) return result
       await access.putState(FOLD_STATE.department, key, result.state)
@@ -259,5 +275,83 @@ export async function foldEvent(
     case 'engagement.accepted':
     case 'engagement.ended':
       return foldChatEvent(access, event, options)
+  }
+}
+
+/** A stored chat item or fold state entry that folding reads. */
+export interface ReadPlan {
+  /** Stored items, by stream and key (folding reads chats). */
+  items: { stream: 'chats'; key: string }[]
+  /** Fold state entries, by kind and key. */
+  states: { kind: FoldStateKind; key: string }[]
+}
+
+/**
+ * What folding `event` will read, as far as the event itself names it: a chat event's chat and
+ * its private state, the directory entries of its agent and department, the agent state an
+ * engagement changes, the visitor a new chat is indexed under; a conversion's goal and visitor
+ * (then {@link attributionReadPlan}); an agent's or a department queue's state. Pure. A caller
+ * loads these in bulk before folding; what folding finds only on the way (the agents whose
+ * engagement a chat's end closes) it reads then, so the plan is an optimisation, never required.
+ * @example readPlan(event).states // [{ kind: 'fold.agent', key: '17' }] for agent.status_changed
+ */
+export function readPlan(event: IngestEvent): ReadPlan {
+  const plan: ReadPlan = { items: [], states: [] }
+  const state = (kind: FoldStateKind, key: string) => plan.states.push({ kind, key })
+  switch (event.type) {
+    case 'agent.upserted':
+    case 'department.upserted':
+    case 'goal.upserted':
+      break
+    case 'agent.status_changed':
+      state(FOLD_STATE.agent, String(event.agent_id))
+      break
+    case 'department.queue_sizes':
+      state(FOLD_STATE.department, departmentKey(event.department_id))
+      break
+    case 'conversion':
+      state(FOLD_STATE.directoryGoal, String(event.goal_id))
+      state(FOLD_STATE.visitor, event.visitor_id)
+      break
+    case 'chat.started':
+    case 'offline_message':
+    case 'chat.member_joined':
+    case 'chat.member_left':
+    case 'chat.message':
+    case 'chat.tags_changed':
+    case 'chat.rated':
+    case 'chat.commented':
+    case 'chat.transferred':
+    case 'chat.ended':
+    case 'chat.deleted':
+    case 'engagement.assigned':
+    case 'engagement.accepted':
+    case 'engagement.ended': {
+      plan.items.push({ stream: 'chats', key: event.chat_id })
+      state(FOLD_STATE.chat, event.chat_id)
+      const { agentId, departmentId } = chatEventSubjects(event)
+      if (agentId !== undefined) {
+        state(FOLD_STATE.directoryAgent, String(agentId))
+        if (event.type.startsWith('engagement.')) state(FOLD_STATE.agent, String(agentId))
+      }
+      if (departmentId !== null) state(FOLD_STATE.directoryDepartment, String(departmentId))
+      if ('visitor' in event) state(FOLD_STATE.visitor, event.visitor.id)
+    }
+  }
+  return plan
+}
+
+/**
+ * The second step of a conversion's reads: the chats it may be attributed to, as its visitor's
+ * stored chat list (read by {@link readPlan}'s step) names them.
+ */
+export function attributionReadPlan(
+  event: EventOf<'conversion'>,
+  visitor: VisitorChats | undefined,
+): ReadPlan {
+  const ids = attributableChatIds(event, visitor)
+  return {
+    items: ids.map((key) => ({ stream: 'chats', key })),
+    states: ids.map((key) => ({ kind: FOLD_STATE.chat, key })),
   }
 }

@@ -2,7 +2,8 @@
  * Deterministic, Zendesk-looking ids for items that folding creates (`R6vTSXc.agent:980824.WEuQDQ`,
  * `R3J4l7Q.department:123.JNny6n`). They are a hash of the ingest event id and the subject, never
  * random: folding the same event again yields the same id, so a retried or re-folded event replaces
- * its item instead of adding a duplicate.
+ * its item instead of adding a duplicate. These are the items' own `id` attributes; where an item
+ * is stored (its key and sort id) the stream derives from the item (`StreamSpec.itemIds`).
  * @module
  */
 

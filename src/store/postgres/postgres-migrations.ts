@@ -29,6 +29,9 @@ export const CURRENT_TOKEN_PREFIX_SQL =
 /** Tables scoped to one account: row-level security on `account_id`. */
 export const TENANT_TABLES = ['tokens', 'account_clock', 'items', 'state', 'seen_events'] as const
 
+/** Tenant tables added by migration 3 (not in TENANT_TABLES: migration 1 creates those policies). */
+export const DIRECTORY_TABLES = ['directory', 'directory_ids'] as const
+
 interface Migration {
   version: number
   name: string
@@ -193,6 +196,39 @@ $lz4$;
 ALTER TABLE items ADD COLUMN summary text;
 `,
   },
+  {
+    version: 3,
+    name: 'directory',
+    sql: `
+-- The REST directory resources (agents, departments, ...) as wire JSON, one row per record.
+CREATE TABLE directory (
+  account_id bigint NOT NULL REFERENCES accounts (id),
+  kind text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  numeric_id bigint,
+  lookup text COLLATE "C",
+  body text NOT NULL,
+  PRIMARY KEY (account_id, kind, id)
+);
+CREATE INDEX directory_by_number ON directory (account_id, kind, numeric_id, id);
+CREATE INDEX directory_by_lookup ON directory (account_id, kind, lookup) WHERE lookup IS NOT NULL;
+-- The last id handed out per kind, so a deleted record's id is never handed out again.
+CREATE TABLE directory_ids (
+  account_id bigint NOT NULL REFERENCES accounts (id),
+  kind text COLLATE "C" NOT NULL,
+  last_id bigint NOT NULL,
+  PRIMARY KEY (account_id, kind)
+);
+${DIRECTORY_TABLES.map(
+  (table) => `
+ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;
+CREATE POLICY ${table}_tenant ON ${table}
+  USING (account_id = ${CURRENT_ACCOUNT_SQL})
+  WITH CHECK (account_id = ${CURRENT_ACCOUNT_SQL});`,
+).join('\n')}
+`,
+  },
 ]
 
 /** The privileges of the application role: exactly what the store's queries need. */
@@ -205,6 +241,8 @@ GRANT SELECT, INSERT, UPDATE ON account_clock TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON items TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON state TO ${appRole};
 GRANT SELECT, INSERT, DELETE ON seen_events TO ${appRole};
+GRANT SELECT, INSERT, UPDATE, DELETE ON directory TO ${appRole};
+GRANT SELECT, INSERT, UPDATE ON directory_ids TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO ${appRole};
 GRANT EXECUTE ON FUNCTION chat_export_consume_rate_limit(text, integer, bigint, bigint) TO ${appRole};
 `

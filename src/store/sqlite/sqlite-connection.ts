@@ -1,6 +1,7 @@
 /**
- * Opening the two SQLite connections with the settings the store's guarantees rest on, lazily
- * prepared statements, and taking the database write lock without blocking the event loop.
+ * The SQLite store's connections: opening the reader and the writer with the settings the store's
+ * guarantees rest on, running work on them as transactions (the write lock taken without blocking
+ * the event loop), and the translation of driver errors into the store port's errors.
  * @module
  */
 import { mkdirSync } from 'node:fs'
@@ -8,6 +9,11 @@ import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { AppError } from '../../domain/errors.js'
+import { storeClosedError } from '../store-rules.js'
+import { asPromise } from './as-promise.js'
+import { AsyncMutex } from './async-mutex.js'
+import type { ControlStatements } from './sqlite-statements.js'
+import { controlStatements } from './sqlite-statements.js'
 
 /** How long a reader waits on a lock, and a writer for the write lock, before giving up. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -22,7 +28,10 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000
  *   event loop. If the lock holder is another store in this same process, waiting on that loop to
  *   commit, that is a deadlock until the timeout. `acquireWriteLock` retries asynchronously instead.
  */
-export function openWriteConnection(path: string): Database.Database {
+export function openWriteConnection(
+  path: string,
+  busyTimeoutMs: number = DEFAULT_BUSY_TIMEOUT_MS,
+): Database.Database {
   if (path === '' || path === ':memory:') {
     throw new Error(
       `The SQLite store needs a file path (got "${path}"): it opens a reader and a writer on the ` +
@@ -30,7 +39,7 @@ export function openWriteConnection(path: string): Database.Database {
     )
   }
   mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path, { timeout: DEFAULT_BUSY_TIMEOUT_MS })
+  const db = new Database(path, { timeout: busyTimeoutMs })
   try {
     const mode = db.pragma('journal_mode = WAL', { simple: true })
     if (mode !== 'wal')
@@ -40,7 +49,7 @@ export function openWriteConnection(path: string): Database.Database {
     db.pragma('busy_timeout = 0')
   } catch (error) {
     db.close()
-    throw error
+    throw toStoreError(error)
   }
   return db
 }
@@ -49,43 +58,50 @@ export function openWriteConnection(path: string): Database.Database {
  * Opens the read connection. Read-only, so a bug can never write through it; each statement it
  * runs outside a transaction is its own read transaction: one consistent, committed snapshot.
  */
-export function openReadConnection(path: string): Database.Database {
-  const db = new Database(path, {
-    readonly: true,
-    fileMustExist: true,
-    timeout: DEFAULT_BUSY_TIMEOUT_MS,
-  })
+export function openReadConnection(
+  path: string,
+  busyTimeoutMs: number = DEFAULT_BUSY_TIMEOUT_MS,
+): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
   db.pragma('foreign_keys = ON')
   return db
 }
 
 /**
- * A statement prepared on first use and reused afterwards. First use, not open time, because the
- * tables only exist once `migrate()` has run. `pluck`: rows are the first column's value.
+ * Whether `error` is SQLite reporting that it cannot serve now: a lock held by another connection
+ * (SQLITE_BUSY and its extended codes) or a table locked within a shared cache (SQLITE_LOCKED).
  */
-export function lazyStatement<P extends unknown[], R = unknown>(
-  db: Database.Database,
-  sql: string,
-  options: { pluck?: boolean } = {},
-): () => Database.Statement<P, R> {
-  let statement: Database.Statement<P, R> | undefined
-  return () => {
-    if (statement === undefined) {
-      statement = db.prepare<P, R>(sql)
-      if (options.pluck) statement.pluck()
-    }
-    return statement
-  }
-}
-
-/** Whether `error` is SQLite reporting a lock held by another connection. */
-export function isBusyError(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')
+export function isUnavailable(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED'))
+  )
 }
 
 /**
- * Runs `BEGIN IMMEDIATE` (takes the database write lock) on `db`, retrying with a short growing
- * delay while another connection holds it, for up to `timeoutMs`. Then a 503-class error.
+ * The error the store raises for a driver error: "cannot serve now" becomes the catalogue's
+ * STORE_UNAVAILABLE (a 503 with Retry-After, without SQL); anything else is passed on as it is.
+ */
+export function toStoreError(error: unknown): unknown {
+  if (error instanceof AppError || !isUnavailable(error)) return error
+  return new AppError(
+    'STORE_UNAVAILABLE',
+    'The database is busy with another writer. Try again in a moment.',
+    { retryAfterSeconds: 1, cause: error },
+  )
+}
+
+/** Whether `error` is SQLite refusing a row whose unique key is taken. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+  )
+}
+
+/**
+ * Runs `BEGIN IMMEDIATE` (takes the database write lock), retrying with a short growing delay
+ * while another connection holds it, for up to `timeoutMs`. Then STORE_UNAVAILABLE.
  */
 export async function acquireWriteLock(
   begin: Database.Statement<[]>,
@@ -98,16 +114,84 @@ export async function acquireWriteLock(
       begin.run()
       return
     } catch (error) {
-      if (!isBusyError(error)) throw error
-      if (performance.now() >= deadline) {
-        throw new AppError(
-          'STORE_UNAVAILABLE',
-          'The database is busy with another writer. Try again in a moment.',
-          { retryAfterSeconds: 1, cause: error },
-        )
-      }
+      if (!isUnavailable(error) || performance.now() >= deadline) throw toStoreError(error)
       await sleep(delayMs)
       delayMs = Math.min(delayMs * 2, 50)
     }
+  }
+}
+
+/**
+ * The two connections of one store on one WAL database file, and the only way the store reaches
+ * them: every method raises STORE_UNAVAILABLE when the database cannot serve. Writes are serialised
+ * in this process by an async mutex and across processes by `BEGIN IMMEDIATE`.
+ */
+export class SqliteConnection {
+  private readonly writeMutex = new AsyncMutex()
+  private readonly control: ControlStatements
+  private closing: Promise<void> | undefined
+
+  private constructor(
+    readonly reader: Database.Database,
+    readonly writer: Database.Database,
+    private readonly busyTimeoutMs: number,
+  ) {
+    this.control = controlStatements(writer)
+  }
+
+  /** Opens both connections on `path` (the writer first: it creates the file and sets WAL). */
+  static open(path: string, busyTimeoutMs: number = DEFAULT_BUSY_TIMEOUT_MS): SqliteConnection {
+    const writer = openWriteConnection(path, busyTimeoutMs)
+    let reader: Database.Database
+    try {
+      reader = openReadConnection(path, busyTimeoutMs)
+    } catch (error) {
+      writer.close()
+      throw toStoreError(error)
+    }
+    return new SqliteConnection(reader, writer, busyTimeoutMs)
+  }
+
+  /** Closes both connections, after the writes already queued; later calls are refused. */
+  close(): Promise<void> {
+    this.closing ??= this.writeMutex.run(() =>
+      asPromise(() => {
+        this.reader.close()
+        this.writer.close()
+      }),
+    )
+    return this.closing
+  }
+
+  /** Runs read work on the read connection (it needs no lock: WAL readers never wait on writers). */
+  read<T>(work: () => T): Promise<T> {
+    if (this.closing) return Promise.reject(storeClosedError())
+    return asPromise(() => {
+      try {
+        return work()
+      } catch (error) {
+        throw toStoreError(error)
+      }
+    })
+  }
+
+  /**
+   * Runs `work` in one write transaction holding the database write lock: committed when it
+   * returns, rolled back when it throws. Transactions run one at a time, in call order.
+   */
+  write<T>(work: () => T | Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(storeClosedError())
+    return this.writeMutex.run(async () => {
+      await acquireWriteLock(this.control.begin(), this.busyTimeoutMs)
+      try {
+        const result = await work()
+        this.control.commit().run()
+        return result
+      } catch (error) {
+        // A failed COMMIT or statement may already have rolled the transaction back.
+        if (this.writer.inTransaction) this.control.rollback().run()
+        throw toStoreError(error)
+      }
+    })
   }
 }

@@ -87,6 +87,32 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE items ADD COLUMN summary BLOB;
     `,
   },
+  {
+    version: 3,
+    name: 'directory',
+    sql: `
+      -- The REST directory resources (agents, departments, ...) as wire JSON, one row per record.
+      CREATE TABLE directory (
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        numeric_id INTEGER,
+        lookup TEXT,
+        body TEXT NOT NULL,
+        PRIMARY KEY (account_id, kind, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX directory_by_number ON directory (account_id, kind, numeric_id, id);
+      CREATE INDEX directory_by_lookup ON directory (account_id, kind, lookup)
+        WHERE lookup IS NOT NULL;
+      -- The last id handed out per kind, so a deleted record's id is never handed out again.
+      CREATE TABLE directory_ids (
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        kind TEXT NOT NULL,
+        last_id INTEGER NOT NULL,
+        PRIMARY KEY (account_id, kind)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
 
 /**

@@ -3,59 +3,12 @@
  * connection, inside the `BEGIN IMMEDIATE` transaction the store opened, scoped to one account.
  * @module
  */
-import type Database from 'better-sqlite3'
 import type { StreamName } from '../../domain/streams.js'
 import type { Micros } from '../../domain/time.js'
 import type { ItemWrite, WriteTx } from '../store.js'
+import { assertItemPosition } from '../store-rules.js'
 import { asPromise } from './as-promise.js'
-import { lazyStatement } from './sqlite-connection.js'
-
-/** The write connection's statements, prepared once per store and reused by every transaction. */
-export function writeTxStatements(db: Database.Database) {
-  return {
-    inTransaction: () => db.inTransaction,
-    highWaterMark: lazyStatement<[number, string], number>(
-      db,
-      'SELECT position FROM items WHERE account_id = ? AND stream = ? ORDER BY position DESC LIMIT 1',
-      { pluck: true },
-    ),
-    getItem: lazyStatement<[number, string, string], Buffer>(
-      db,
-      'SELECT body FROM items WHERE account_id = ? AND stream = ? AND item_key = ?',
-      { pluck: true },
-    ),
-    // Every column is replaced: a replaced item keeps nothing of the old one (not its summary).
-    putItem: lazyStatement<[number, string, string, string, number, Buffer, Buffer | null]>(
-      db,
-      `INSERT INTO items (account_id, stream, item_key, sort_id, position, body, summary)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (account_id, stream, item_key) DO UPDATE SET
-         sort_id = excluded.sort_id, position = excluded.position, body = excluded.body,
-         summary = excluded.summary`,
-    ),
-    getState: lazyStatement<[number, string, string], string>(
-      db,
-      'SELECT value FROM state WHERE account_id = ? AND kind = ? AND key = ?',
-      { pluck: true },
-    ),
-    putState: lazyStatement<[number, string, string, string]>(
-      db,
-      `INSERT INTO state (account_id, kind, key, value) VALUES (?, ?, ?, ?)
-       ON CONFLICT (account_id, kind, key) DO UPDATE SET value = excluded.value`,
-    ),
-    deleteState: lazyStatement<[number, string, string]>(
-      db,
-      'DELETE FROM state WHERE account_id = ? AND kind = ? AND key = ?',
-    ),
-    markEvent: lazyStatement<[number, string, number]>(
-      db,
-      `INSERT INTO seen_events (account_id, event_id, position) VALUES (?, ?, ?)
-       ON CONFLICT (account_id, event_id) DO NOTHING`,
-    ),
-  }
-}
-
-export type WriteTxStatements = ReturnType<typeof writeTxStatements>
+import type { WriteTxStatements } from './sqlite-statements.js'
 
 /**
  * One write transaction. Methods are synchronous underneath (better-sqlite3) and async only to fit
@@ -108,11 +61,7 @@ export class SqliteWriteTx implements WriteTx {
 
   putItem(stream: StreamName, item: ItemWrite): Promise<void> {
     return this.run(() => {
-      if (!Number.isSafeInteger(item.position) || item.position <= 0) {
-        throw new RangeError(
-          `An item position must be a positive integer of µs (got ${item.position}).`,
-        )
-      }
+      assertItemPosition(item.position)
       const body = Buffer.from(item.body, 'utf8')
       const summary = item.summary === undefined ? null : Buffer.from(item.summary, 'utf8')
       this.statements

@@ -1,0 +1,193 @@
+/**
+ * The SQLite store's SQL: every statement it runs, each prepared once (on first use) and reused.
+ * Only text and preparation here; running them is the store's and the write transaction's job.
+ * @module
+ */
+import type Database from 'better-sqlite3'
+import type { AccountRow, TokenRow } from '../rows.js'
+import type { PageBody, Role, StoredRow } from '../store.js'
+
+/**
+ * A statement prepared on first use and reused afterwards. First use, not open time, because the
+ * tables only exist once `migrate()` has run. `pluck`: rows are the first column's value.
+ */
+export function lazyStatement<P extends unknown[], R = unknown>(
+  db: Database.Database,
+  sql: string,
+  options: { pluck?: boolean } = {},
+): () => Database.Statement<P, R> {
+  let statement: Database.Statement<P, R> | undefined
+  return () => {
+    if (statement === undefined) {
+      statement = db.prepare<P, R>(sql)
+      if (options.pluck) statement.pluck()
+    }
+    return statement
+  }
+}
+
+/** Transaction control on the write connection. IMMEDIATE: take the write lock at BEGIN. */
+export function controlStatements(writer: Database.Database) {
+  return {
+    begin: lazyStatement<[]>(writer, 'BEGIN IMMEDIATE'),
+    commit: lazyStatement<[]>(writer, 'COMMIT'),
+    rollback: lazyStatement<[]>(writer, 'ROLLBACK'),
+  }
+}
+
+export type ControlStatements = ReturnType<typeof controlStatements>
+
+const ACCOUNT_COLUMNS = 'id, name, created_at'
+const TOKEN_COLUMNS =
+  'id, account_id, prefix, hash, role, scopes, label, created_at, expires_at, revoked_at'
+
+/**
+ * The page queries. Both are a range scan of the items_by_cursor index: equality on
+ * (account_id, stream), then a lower bound on (position, sort_id) and an upper bound on position.
+ * The exclusive form uses a row-value comparison because SQLite turns that into one index range,
+ * where the equivalent `position > ? OR (position = ? AND sort_id > ?)` may not. With no upper
+ * bound the store passes Number.MAX_SAFE_INTEGER, so each kind of body has two statements, not
+ * four.
+ */
+const pageAfterCursorSql = (body: string) => `SELECT position, sort_id AS sortId, ${body} AS body
+  FROM items
+  WHERE account_id = ? AND stream = ? AND (position, sort_id) > (?, ?) AND position <= ?
+  ORDER BY position, sort_id LIMIT ?`
+const pageFromPositionSql = (body: string) => `SELECT position, sort_id AS sortId, ${body} AS body
+  FROM items
+  WHERE account_id = ? AND stream = ? AND position >= ? AND position <= ?
+  ORDER BY position, sort_id LIMIT ?`
+
+/** The `body` column of a page, per {@link PageBody}. */
+const BODY_COLUMN: Record<PageBody, string> = {
+  full: 'body',
+  // No JSON at all: the scan is answered from the index alone (id-only pages).
+  none: "X''",
+  // Rows without a summary (written before summaries existed, or given none) serve their body.
+  summary: 'COALESCE(summary, body)',
+}
+
+export type AfterCursorArgs = [number, string, number, string, number, number]
+export type FromPositionArgs = [number, string, number, number, number]
+
+/**
+ * The store's own statements: on the write connection the account clock, accounts and tokens; on
+ * the read connection everything read outside a write transaction.
+ */
+export function storeStatements(reader: Database.Database, writer: Database.Database) {
+  const pages = <P extends unknown[]>(sql: (body: string) => string) => ({
+    full: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.full)),
+    none: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.none)),
+    summary: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.summary)),
+  })
+  return {
+    readClock: lazyStatement<[number], number>(
+      writer,
+      'SELECT last_position FROM account_clock WHERE account_id = ?',
+      { pluck: true },
+    ),
+    // A reset: the account's rows of every stream-data table (its clock is saved as 0 after).
+    clearAccount: ['items', 'state', 'seen_events'].map((table) =>
+      lazyStatement<[number]>(writer, `DELETE FROM ${table} WHERE account_id = ?`),
+    ),
+    saveClock: lazyStatement<[number, number]>(
+      writer,
+      `INSERT INTO account_clock (account_id, last_position) VALUES (?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET last_position = excluded.last_position`,
+    ),
+    insertAccount: lazyStatement<[string, number], AccountRow>(
+      writer,
+      `INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING ${ACCOUNT_COLUMNS}`,
+    ),
+    insertToken: lazyStatement<
+      [number, string, Buffer, Role, string, string | null, number, number | null],
+      TokenRow
+    >(
+      writer,
+      `INSERT INTO tokens (account_id, prefix, hash, role, scopes, label, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${TOKEN_COLUMNS}`,
+    ),
+    // COALESCE: revoking again keeps the first revocation time (when access really ended).
+    revokeToken: lazyStatement<[number, number, number]>(
+      writer,
+      'UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND account_id = ?',
+    ),
+
+    pageAfterCursor: pages<AfterCursorArgs>(pageAfterCursorSql),
+    pageFromPosition: pages<FromPositionArgs>(pageFromPositionSql),
+    lastPosition: lazyStatement<[number], number>(
+      reader,
+      'SELECT last_position FROM account_clock WHERE account_id = ?',
+      { pluck: true },
+    ),
+    accountByName: lazyStatement<[string], AccountRow>(
+      reader,
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name = ?`,
+    ),
+    accountById: lazyStatement<[number], AccountRow>(
+      reader,
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`,
+    ),
+    allAccounts: lazyStatement<[], AccountRow>(
+      reader,
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY id`,
+    ),
+    tokenByPrefix: lazyStatement<[string], TokenRow>(
+      reader,
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE prefix = ?`,
+    ),
+    tokensOfAccount: lazyStatement<[number], TokenRow>(
+      reader,
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE account_id = ? ORDER BY id`,
+    ),
+  }
+}
+
+export type StoreStatements = ReturnType<typeof storeStatements>
+
+/** The write connection's statements, prepared once per store and reused by every transaction. */
+export function writeTxStatements(db: Database.Database) {
+  return {
+    inTransaction: () => db.inTransaction,
+    highWaterMark: lazyStatement<[number, string], number>(
+      db,
+      'SELECT position FROM items WHERE account_id = ? AND stream = ? ORDER BY position DESC LIMIT 1',
+      { pluck: true },
+    ),
+    getItem: lazyStatement<[number, string, string], Buffer>(
+      db,
+      'SELECT body FROM items WHERE account_id = ? AND stream = ? AND item_key = ?',
+      { pluck: true },
+    ),
+    // Every column is replaced: a replaced item keeps nothing of the old one (not its summary).
+    putItem: lazyStatement<[number, string, string, string, number, Buffer, Buffer | null]>(
+      db,
+      `INSERT INTO items (account_id, stream, item_key, sort_id, position, body, summary)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, stream, item_key) DO UPDATE SET
+         sort_id = excluded.sort_id, position = excluded.position, body = excluded.body,
+         summary = excluded.summary`,
+    ),
+    getState: lazyStatement<[number, string, string], string>(
+      db,
+      'SELECT value FROM state WHERE account_id = ? AND kind = ? AND key = ?',
+      { pluck: true },
+    ),
+    putState: lazyStatement<[number, string, string, string]>(
+      db,
+      `INSERT INTO state (account_id, kind, key, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, kind, key) DO UPDATE SET value = excluded.value`,
+    ),
+    deleteState: lazyStatement<[number, string, string]>(
+      db,
+      'DELETE FROM state WHERE account_id = ? AND kind = ? AND key = ?',
+    ),
+    markEvent: lazyStatement<[number, string, number]>(
+      db,
+      `INSERT INTO seen_events (account_id, event_id, position) VALUES (?, ?, ?)
+       ON CONFLICT (account_id, event_id) DO NOTHING`,
+    ),
+  }
+}
+
+export type WriteTxStatements = ReturnType<typeof writeTxStatements>
