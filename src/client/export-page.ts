@@ -106,6 +106,12 @@ export function parsePageBody(
   const count = page.count
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
     throw fail('no integer "count"')
+  // A page whose count disagrees with its items was damaged on the way (a proxy, a fault):
+  // retried like a cut-off body, never taken, so the cursor does not move past unseen items.
+  if (count !== items.length)
+    throw new DamagedPageError(
+      `The response from ${redactedUrl} says count ${count} but holds ${items.length} items.`,
+    )
   const nextPage = page.next_page
   if (typeof nextPage !== 'string' || !isHttpUrl(nextPage))
     throw fail('no absolute "next_page" URL')
@@ -124,6 +130,11 @@ export function parsePageBody(
     cursor: { stream, nextPage },
     caughtUp: count < limit,
   }
+}
+
+/** A page that parses but contradicts itself (count ≠ items): retryable, like a cut-off body. */
+export class DamagedPageError extends Error {
+  override readonly name = 'DamagedPageError'
 }
 
 /** `end_time` in integer µs, from the raw digits when possible (see raw-json-number.ts). */

@@ -15,7 +15,7 @@ import { accountStats, newestItems } from '../admin/account-stats.js'
 import type { AdminState } from '../admin/admin-state.js'
 import { matches, type JournalEntry, type JournalFilter } from '../admin/request-journal.js'
 import { resetAccount } from '../admin/seed-account.js'
-import { verifyToken } from '../auth/tokens.js'
+import { issueToken, verifyToken } from '../auth/tokens.js'
 import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import { faultRuleJson, parseFaultRules } from '../domain/fault-script.js'
@@ -178,6 +178,28 @@ export function adminRoutes(options: AdminRoutesOptions): Hono<{ Variables: Admi
       })),
     )
     return c.json({ accounts, caller: caller.kind })
+  })
+
+  app.post('/accounts', async (c) => {
+    requireServer(c, 'Creating an account')
+    const parsed = z
+      .object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) })
+      .strict()
+      .safeParse(await jsonBody(c))
+    if (!parsed.success) {
+      throw invalid(`Account: ${issues(parsed.error)} (lower-case letters, digits and dashes).`)
+    }
+    const existing = await store.getAccountByName(parsed.data.name)
+    const account = existing ?? (await store.createAccount(parsed.data.name))
+    // An owner token for the connector under test, shown once (like `tokens create`).
+    const { token } = await issueToken(store, {
+      accountId: account.id,
+      role: 'owner',
+      scopes: ['read', 'write'],
+      label: 'admin-api',
+      now: clock.now(),
+    })
+    return c.json({ id: account.id, name: account.name, created: !existing, token }, 201)
   })
 
   app.use('/accounts/:name/*', async function resolveAccount(c, next) {

@@ -133,6 +133,9 @@ async function applyFault(c: Context, fault: Fault, next: () => Promise<void>): 
       await next()
       if (c.res.status !== 200) return
       const text = await c.res.text()
+      // Hono copies the old response's headers onto a new one: drop it first, or the page's
+      // Content-Length would outlive the damage.
+      c.res = undefined
       c.res = new Response(damage(text, fault.damage), {
         status: 200,
         headers: { 'content-type': 'application/json' },
