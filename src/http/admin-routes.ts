@@ -11,7 +11,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
-import { accountStats, newestItems } from '../admin/account-stats.js'
+import { accountStats, newestItems, type AccountStats } from '../admin/account-stats.js'
 import type { AdminState } from '../admin/admin-state.js'
 import { matches, type JournalEntry, type JournalFilter } from '../admin/request-journal.js'
 import { resetAccount } from '../admin/seed-account.js'
@@ -38,6 +38,9 @@ export interface AdminVariables {
 }
 
 type AdminContext = Context<{ Variables: AdminVariables }>
+
+/** How long the console's aggregates are reused. */
+const STATS_TTL_MICROS = 3_000_000
 
 const resetSchema = z
   .object({
@@ -219,6 +222,7 @@ export function adminRoutes(options: AdminRoutesOptions): Hono<{ Variables: Admi
   })
 
   app.post('/accounts/:name/reset', async (c) => {
+    statsCache.clear()
     const raw = await jsonBody(c, true)
     let seed
     if (raw !== undefined && !(typeof raw === 'object' && raw && Object.keys(raw).length === 0)) {
@@ -314,21 +318,35 @@ export function adminRoutes(options: AdminRoutesOptions): Hono<{ Variables: Admi
     })
   })
 
+  // The console polls: one scan per account and window every few seconds, shared by every tab.
+  const statsCache = new Map<string, { at: number; stats: Promise<AccountStats> }>()
+  const cachedStats = (accountId: number, hours: number): Promise<AccountStats> => {
+    const key = `${accountId}:${hours}`
+    const now = clock.now()
+    const hit = statsCache.get(key)
+    if (hit && now - hit.at < STATS_TTL_MICROS) return hit.stats
+    const stats = accountStats(store, accountId, now, hours)
+    statsCache.set(key, { at: now, stats })
+    stats.catch(() => statsCache.delete(key))
+    return stats
+  }
+
   app.get('/accounts/:name/stats', async (c) => {
     const hours = Number(c.req.query('window_hours') ?? '48')
     if (!(Number.isInteger(hours) && hours >= 1 && hours <= 24 * 31)) {
       throw invalid('window_hours must be an integer from 1 to 744.')
     }
-    return c.json(await accountStats(store, c.var.account.id, clock.now(), hours))
+    return c.json(await cachedStats(c.var.account.id, hours))
   })
 
   app.get('/accounts/:name/tail', async (c) => {
     const stream = c.req.query('stream') ?? 'chats'
     if (!isStreamName(stream)) throw invalid(`stream: unknown stream "${stream}".`)
     const after = c.req.query('after')
-    const afterPosition = after === undefined ? 0 : parseIso(after)
-    if (afterPosition === undefined) throw invalid('after must be an ISO time.')
     const last = await store.lastPosition(c.var.account.id)
+    // Without `after`: the last ten minutes (the newest items, not the stream's first page).
+    const afterPosition = after === undefined ? Math.max(0, last - 600_000_000) : parseIso(after)
+    if (afterPosition === undefined) throw invalid('after must be an ISO time.')
     return c.json({
       last_position: last > 0 ? formatIso(last) : null,
       items: await newestItems(store, c.var.account.id, stream, afterPosition),

@@ -8,6 +8,7 @@
 import { exportItemJsonSchema } from '../domain/schemas/index.js'
 import type { StreamName } from '../domain/streams.js'
 import { STREAM_NAMES } from '../domain/streams.js'
+import { adminPaths } from './admin-openapi.js'
 
 /** The component name of each stream's item schema. */
 export const ITEM_SCHEMA_NAMES: Record<StreamName, string> = {
@@ -172,6 +173,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     },
   }
+  Object.assign(paths, adminPaths())
   for (const [path, summary] of [
     ['/healthz', 'Liveness'],
     ['/readyz', 'Readiness (the store answers)'],
