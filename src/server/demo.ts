@@ -65,14 +65,16 @@ export async function startDemo(
     (await store.getAccountByName(accountName)) ?? (await store.createAccount(accountName))
   const now = deps.clock.now()
   const speed = Math.min(config.demoSpeed, MAX_SPEED)
-  // --speed makes the demo busier, never faster than the wall clock: every event is delivered when
-  // its own time comes and goes through the ingest API's validation, so no item is stamped ahead.
+  // --speed above 1 makes the demo busier, never faster than the wall clock; below 1, slower (an
+  // event is delivered after its time, stretched by 1/speed). Either way every event is delivered
+  // at or after its own time and goes through the ingest API's validation: nothing is stamped ahead.
   const seed = {
     seed: config.demoSeed,
     days: HISTORY_DAYS,
     arrivalsPerHour: BASE_ARRIVALS_PER_HOUR,
     utcOffsetMinutes: demoUtcOffsetMinutes(now),
-    arrivalsPerHourAt: (at: Micros) => BASE_ARRIVALS_PER_HOUR * (at >= now ? speed : 1),
+    arrivalsPerHourAt: (at: Micros) =>
+      BASE_ARRIVALS_PER_HOUR * (at >= now ? Math.max(1, speed) : 1),
   }
 
   let live: PeekedEvents
@@ -110,7 +112,8 @@ export async function startDemo(
     [
       '',
       `Demo account "${accountName}": ${HISTORY_DAYS} days of simulated chat activity (seed ${config.demoSeed}), live at speed ${config.demoSpeed}.`,
-      `Token (owner, read write, expires ${formatIso(record.expiresAt ?? now)}; earlier demo tokens revoked): ${token}`,
+      `Token (owner, read write): ${token}`,
+      `  (expires ${formatIso(record.expiresAt ?? now)}; the earlier demo tokens are revoked)`,
       'Try:',
       `  curl -H "Authorization: Bearer ${token}" "${config.publicUrl ?? server.url}/api/v2/chat/incremental/chats?fields=chats(*)&limit=2"`,
       '',
@@ -126,7 +129,8 @@ export async function startDemo(
     if (stopped) return
     const wallNow = deps.clock.now()
     const due: IngestEvent[] = []
-    while (!next.done && (parseIso(next.value.timestamp) ?? 0) <= wallNow && due.length < 1000) {
+    const isDue = (at: Micros) => (speed >= 1 ? at : now + (at - now) / speed) <= wallNow
+    while (!next.done && isDue(parseIso(next.value.timestamp) ?? 0) && due.length < 1000) {
       due.push(next.value)
       next = live.events.next()
     }

@@ -100,7 +100,7 @@ describe('serve --demo', () => {
       const origin = new URL(url!).origin
       let { next } = await catchUp(origin, auth)
       let fresh = 0
-      for (let i = 0; i < 20 && fresh === 0; i++) {
+      for (let i = 0; i < 40 && fresh === 0; i++) {
         await new Promise((r) => setTimeout(r, 500))
         const p = await (await fetch(next, { headers: auth })).json()
         fresh = p.count
