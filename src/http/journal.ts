@@ -28,38 +28,53 @@ export function journalRequests(journal: RequestJournal, clock: Clock): Middlewa
     const url = new URL(c.req.url)
     url.searchParams.delete('access_token')
     const fault = (c.var as { fault?: string }).fault ?? null
-    let bytes = Number(c.res.headers.get('content-length') ?? NaN)
-    let text: string | undefined
-    if (!fault?.startsWith('reset') && c.res.body !== null) {
-      const buffer = Buffer.from(await c.res.clone().arrayBuffer())
-      bytes = buffer.length
-      if (c.req.method === 'GET' && c.res.status === 200 && !isAdmin) {
-        text = buffer.subarray(Math.max(0, buffer.length - 4096)).toString('utf8')
-      }
-    }
-    const tail = fault === null && text !== undefined ? PAGE_TAIL.exec(text) : null
+    const declared = Number(c.res.headers.get('content-length') ?? NaN)
     const startTime = url.searchParams.get('start_time')
     const startId = url.searchParams.get('start_id')
-    journal.record({
-      at: formatIso(at),
-      accountId,
-      method: c.req.method,
-      path,
-      query: url.search.slice(1),
-      status: c.res.status,
-      bytes: Number.isFinite(bytes) ? bytes : 0,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      fault,
-      cursorBefore:
-        startTime === null && startId === null
-          ? null
-          : { start_time: startTime, start_id: startId },
-      cursorAfter: tail
-        ? {
-            end_time: tail[2] === 'null' ? null : Number(tail[2]),
-            end_id: tail[1] === 'null' ? null : String(JSON.parse(tail[1] ?? 'null')),
-          }
-        : null,
-    })
+    const status = c.res.status
+    const record = (bytes: number, text: string | undefined) => {
+      const tail = fault === null && text !== undefined ? PAGE_TAIL.exec(text) : null
+      journal.record({
+        at: formatIso(at),
+        accountId,
+        method: c.req.method,
+        path,
+        query: url.search.slice(1),
+        status,
+        bytes: Number.isFinite(bytes) ? bytes : 0,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        fault,
+        cursorBefore:
+          startTime === null && startId === null
+            ? null
+            : { start_time: startTime, start_id: startId },
+        cursorAfter: tail
+          ? {
+              end_time: tail[2] === 'null' ? null : Number(tail[2]),
+              end_id: tail[1] === 'null' ? null : String(JSON.parse(tail[1] ?? 'null')),
+            }
+          : null,
+      })
+    }
+    // A reset's body never ends; any other is read from a copy in the background, so the journal
+    // never delays the response (pages stream out through the send guard meanwhile).
+    if (fault?.startsWith('reset') || c.res.body === null) {
+      record(declared, undefined)
+      return
+    }
+    const wantsTail = c.req.method === 'GET' && status === 200 && !isAdmin
+    void c.res
+      .clone()
+      .arrayBuffer()
+      .then(
+        (body) => {
+          const buffer = Buffer.from(body)
+          const text = wantsTail
+            ? buffer.subarray(Math.max(0, buffer.length - 4096)).toString('utf8')
+            : undefined
+          record(buffer.length, text)
+        },
+        () => record(declared, undefined),
+      )
   }
 }
