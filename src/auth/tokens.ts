@@ -12,7 +12,44 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Micros } from '../domain/time.js'
 import type { Role, Scope, Store, TokenRecord } from '../store/store.js'
 
-const TOKEN_PATTERN = /^cxp_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/
+/**
+ * A bearer token: `cxp_` issued by the CLI (`tokens create`), `cxo_` an OAuth access token
+ * (src/auth/oauth.ts). Both are rows of the same table, checked the same way.
+ */
+const TOKEN_PATTERN = /^(?:cxp|cxo)_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/
+
+/**
+ * The kinds of secret this server hands out, by their text prefix: `cxp` CLI bearer tokens, `cxo`
+ * OAuth access tokens, `cxr` OAuth refresh tokens, `cxa` OAuth authorization codes.
+ */
+export type SecretKind = 'cxp' | 'cxo' | 'cxr' | 'cxa'
+
+/** A fresh secret of a kind: its text (shown once), its public prefix and its SHA-256. */
+export function newSecret(kind: SecretKind): { text: string; prefix: string; hash: Buffer } {
+  const prefix = randomBytes(9).toString('base64url')
+  const text = `${kind}_${prefix}_${randomBytes(32).toString('base64url')}`
+  return { text, prefix, hash: hashToken(text) }
+}
+
+/** The public prefix of a secret of `kind`, or undefined when `text` is not one. */
+export function secretPrefix(kind: SecretKind, text: string): string | undefined {
+  const match = /^(cx[pora])_([A-Za-z0-9_-]{12})_[A-Za-z0-9_-]{43}$/.exec(text)
+  return match?.[1] === kind ? match[2] : undefined
+}
+
+/**
+ * Whether `text` hashes to `expected`, in constant time. Hashes even when nothing is expected
+ * (an unknown prefix), so a miss costs what a hit costs.
+ */
+export function hashMatches(expected: Buffer | undefined, text: string): boolean {
+  const presented = hashToken(text)
+  const against = expected ?? Buffer.alloc(presented.length)
+  return (
+    against.length === presented.length &&
+    timingSafeEqual(against, presented) &&
+    expected !== undefined
+  )
+}
 
 export const ROLES: readonly Role[] = ['owner', 'administrator', 'agent']
 export const SCOPES: readonly Scope[] = ['read', 'write']
@@ -37,13 +74,11 @@ export async function issueToken(
   store: Store,
   options: IssueTokenOptions,
 ): Promise<{ token: string; record: TokenRecord }> {
-  const prefix = randomBytes(9).toString('base64url')
-  const secret = randomBytes(32).toString('base64url')
-  const token = `cxp_${prefix}_${secret}`
+  const { text: token, prefix, hash } = newSecret('cxp')
   const record = await store.insertToken({
     accountId: options.accountId,
     prefix,
-    hash: hashToken(token),
+    hash,
     role: options.role,
     scopes: [...new Set(options.scopes)],
     label: options.label ?? null,
@@ -63,10 +98,7 @@ export async function verifyToken(store: Store, token: string, now: Micros): Pro
   if (!match) return { ok: false, reason: 'malformed' }
   const record = await store.getTokenByPrefix(match[1] ?? '')
   // Hash and compare even when the prefix is unknown, so both paths cost the same.
-  const presented = hashToken(token)
-  const expected = record?.hash ?? Buffer.alloc(presented.length)
-  const equal = expected.length === presented.length && timingSafeEqual(expected, presented)
-  if (!record || !equal) return { ok: false, reason: 'unknown' }
+  if (!hashMatches(record?.hash, token) || !record) return { ok: false, reason: 'unknown' }
   if (record.revokedAt !== null) return { ok: false, reason: 'revoked' }
   if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' }
   return { ok: true, record }

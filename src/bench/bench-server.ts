@@ -3,7 +3,9 @@
  * event loop), and waits until it listens.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 export interface ChildServer {
@@ -15,12 +17,44 @@ export interface ChildServer {
 const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
 
 /** Spawns the server on a free port over `store`. */
-export async function spawnServer(store: string, extraArgs: string[] = []): Promise<ChildServer> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [CLI, 'serve', '--store', store, '--port', '0', '--log-level', 'error', ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
+export function spawnServer(store: string, extraArgs: string[] = []): Promise<ChildServer> {
+  return spawnListening(CLI, [
+    'serve',
+    '--store',
+    store,
+    '--port',
+    '0',
+    '--log-level',
+    'error',
+    ...extraArgs,
+  ])
+}
+
+/** Where servers run: CPU 0 (the load runs on the others; see {@link pinLoadToOtherCores}). */
+const SERVER_CPU = '0'
+const canPin = existsSync('/usr/bin/taskset') && cpus().length >= 2
+
+/**
+ * Pins this process (the load generator) to every CPU but the servers' one, so that the server
+ * and its load do not compete for a core. No-op without taskset or with one core.
+ */
+export function pinLoadToOtherCores(): boolean {
+  if (!canPin) return false
+  const others = cpus()
+    .map((_, i) => i)
+    .filter((i) => String(i) !== SERVER_CPU)
+  spawnSync('/usr/bin/taskset', ['-a', '-pc', others.join(','), String(process.pid)])
+  return true
+}
+
+/**
+ * Runs `node script args...` (pinned to the server CPU when possible) and waits until it prints
+ * `listening on http://...`.
+ */
+export async function spawnListening(script: string, args: string[]): Promise<ChildServer> {
+  const command = canPin ? '/usr/bin/taskset' : process.execPath
+  const argv = canPin ? ['-c', SERVER_CPU, process.execPath, script, ...args] : [script, ...args]
+  const child: ChildProcess = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = ''
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -28,13 +62,14 @@ export async function spawnServer(store: string, extraArgs: string[] = []): Prom
       const match = /listening on (http:\/\/\S+)/.exec(buffer)
       if (match?.[1]) resolve(match[1])
     })
-    child.once('exit', (code) => reject(new Error(`server exited early with code ${code}`)))
+    child.once('exit', (code) => reject(new Error(`${script} exited early with code ${code}`)))
   })
   return {
     url,
     pid: child.pid ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
         child.once('exit', () => resolve())
         child.kill('SIGTERM')
       }),

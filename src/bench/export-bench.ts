@@ -25,7 +25,8 @@ export type Row = Record<string, string | number>
 export async function runExportBench(options: ExportBenchOptions): Promise<Row[]> {
   const rows: Row[] = []
   const server = await spawnServer(options.storeUrl)
-  const auth = { authorization: `Bearer ${options.token}` }
+  // identity: fetch offers gzip by default, and this measures uncompressed pages.
+  const auth = { authorization: `Bearer ${options.token}`, 'accept-encoding': 'identity' }
   const backend = options.storeUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres'
   try {
     // 1. Sequential walk of the whole table, following next_page.

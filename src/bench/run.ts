@@ -4,6 +4,10 @@
  *
  *   npm run bench -- --chats 20000 --duration 5 --stores sqlite,postgres
  *   npm run bench -- --only sync --chats 100000
+ *   npm run bench -- --only side,ingest --stores sqlite --chats 100000 --out BENCHMARKS.md
+ *
+ * `side` is the side-by-side run against the peers (src/bench/peers/, SQLite only); `--out`
+ * also writes the printed Markdown to a file and `--chart` the latency chart (PNG).
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,6 +24,7 @@ import { syntheticChats } from './bench-data.js'
 import { runExportBench, type Row } from './export-bench.js'
 import { markdownTable } from './table.js'
 import { benchStoreUrls } from './bench-stores.js'
+import { pinLoadToOtherCores } from './bench-server.js'
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +32,9 @@ const { values } = parseArgs({
     chats: { type: 'string' },
     duration: { type: 'string', default: '5' },
     stores: { type: 'string', default: 'sqlite,postgres' },
-    only: { type: 'string', default: 'export,ingest,sync' },
+    only: { type: 'string', default: 'side,export,ingest,sync' },
+    out: { type: 'string' },
+    chart: { type: 'string', default: 'benchmarks-latency.png' },
   },
 })
 
@@ -39,11 +46,20 @@ const only = values.only.split(',')
 const clock = systemClock()
 const dir = mkdtempSync(join(tmpdir(), 'chat-export-bench-'))
 const exportRows: Row[] = []
+let sideBySide = ''
+const pinned = pinLoadToOtherCores()
+const output: string[] = []
+const print = (text: string) => {
+  output.push(text)
+  process.stdout.write(text)
+}
 const ingestRows: Row[] = []
 const syncRows: Row[] = []
 
 const { urls, stop } = await benchStoreUrls(
-  only.some((s) => s === 'export' || s === 'ingest') ? values.stores.split(',') : [],
+  only.some((s) => s === 'export' || s === 'ingest' || s === 'side')
+    ? values.stores.split(',')
+    : [],
   dir,
   log,
 )
@@ -59,7 +75,7 @@ try {
       scopes: ['read', 'write'],
       now: clock.now(),
     })
-    if (only.includes('export')) {
+    if (only.includes('export') || (only.includes('side') && backend === 'sqlite')) {
       const bar = new cliProgress.SingleBar(
         { format: `loading chats [{bar}] {value}/{total} {eta}s`, stream: process.stderr },
         cliProgress.Presets.shades_classic,
@@ -78,6 +94,24 @@ try {
         bar.update(Math.min(chats, i + 5000))
       }
       bar.stop()
+    }
+    if (only.includes('side') && backend === 'sqlite') {
+      log('\n== side by side ==')
+      const { runSideBySide } = await import('./side-by-side.js')
+      sideBySide = await runSideBySide({
+        dbPath: storeUrl.slice('sqlite:'.length),
+        token,
+        accountId: account.id,
+        store,
+        clock,
+        chats,
+        durationSeconds: duration,
+        chartPath: values.chart,
+        dir,
+        log,
+      })
+    }
+    if (only.includes('export')) {
       exportRows.push(
         ...(await runExportBench({
           storeUrl,
@@ -109,10 +143,20 @@ if (only.includes('sync')) {
   syncRows.push(...(await runSyncBench({ log, chats: syncChats })))
 }
 
-const machine = `${process.version}, ${(await import('node:os')).cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`
+const os = await import('node:os')
+const machine = `${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`
+print(
+  `\n## Run of ${machine}\n\nCommand: \`npm run bench -- ${process.argv.slice(2).join(' ')}\`; ` +
+    `${pinned ? 'servers pinned to CPU 0, load on the other cores' : 'not pinned (no taskset)'}; ` +
+    `load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')}.\n`,
+)
+if (sideBySide !== '') print(`\n${sideBySide}`)
 if (exportRows.length > 0) {
-  process.stdout.write(`\n### Export (${chats} chats, ${machine})\n\n`)
-  process.stdout.write(
+  print(`\n### Export (${chats} chats, ${machine})\n\n`)
+  print(
     markdownTable(
       [
         'backend',
@@ -131,8 +175,8 @@ if (exportRows.length > 0) {
   )
 }
 if (ingestRows.length > 0) {
-  process.stdout.write(`\n### Ingest (${machine})\n\n`)
-  process.stdout.write(
+  print(`\n### Ingest (${machine})\n\n`)
+  print(
     markdownTable(
       ['backend', 'batch', 'events', 'events/s', 'ms/batch p50', 'ms/batch p99'],
       ingestRows,
@@ -140,10 +184,12 @@ if (ingestRows.length > 0) {
   )
 }
 if (syncRows.length > 0) {
-  process.stdout.write(
-    `\n### Sync, full sync of the chats stream (${syncChats} chats, ${machine})\n\n`,
-  )
-  process.stdout.write(
-    markdownTable(['destination', 'items', 'seconds', 'items/s'], syncRows) + '\n',
-  )
+  print(`\n### Sync, full sync of the chats stream (${syncChats} chats, ${machine})\n\n`)
+  print(markdownTable(['destination', 'items', 'seconds', 'items/s'], syncRows) + '\n')
+}
+
+if (values.out !== undefined) {
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(values.out, output.join(''))
+  log(`written: ${values.out}`)
 }

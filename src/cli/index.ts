@@ -5,10 +5,12 @@
 import { Command } from 'commander'
 import { registerAccounts } from './commands/accounts.js'
 import { registerImport } from './commands/import.js'
+import { registerMirror } from './commands/mirror.js'
 import { registerServe } from './commands/serve.js'
 import { registerSimulate } from './commands/simulate.js'
 import { registerSync } from './commands/sync.js'
 import { registerTokens } from './commands/tokens.js'
+import { registerOAuth } from './commands/oauth.js'
 import { registerTls } from './commands/tls.js'
 import { reportError } from './exit-codes.js'
 
@@ -26,8 +28,10 @@ export function buildProgram(): Command {
   registerServe(program)
   registerAccounts(program)
   registerTokens(program)
+  registerOAuth(program)
   registerImport(program)
   registerSync(program)
+  registerMirror(program)
   registerSimulate(program)
   registerTls(program)
   return program

@@ -99,21 +99,5 @@ export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError'
 }
 
-/**
- * Removes anything secret from a URL before it goes into an error or a log line: user info and
- * query parameters that look like credentials. The Bearer token is never in the URL to begin with.
- */
-export function redactUrl(url: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return '<invalid URL>'
-  }
-  parsed.username = ''
-  parsed.password = ''
-  for (const name of [...parsed.searchParams.keys()]) {
-    if (/token|key|secret|password|auth/i.test(name)) parsed.searchParams.set(name, 'REDACTED')
-  }
-  return parsed.toString()
-}
+/** Removes anything secret from a URL before it goes into an error or a log line. */
+export { redactUrl } from '../domain/redact-url.js'

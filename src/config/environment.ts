@@ -3,10 +3,11 @@
  * reads `process.env`.
  * @module
  */
+import type { PerfEnvironment } from './perf-config.js'
 import type { TlsEnvironment } from './tls-config.js'
 
 /** The environment variables the CLI understands. */
-export interface Environment extends TlsEnvironment {
+export interface Environment extends TlsEnvironment, PerfEnvironment {
   CHAT_EXPORT_STORE?: string | undefined
   CHAT_EXPORT_HOST?: string | undefined
   CHAT_EXPORT_PORT?: string | undefined
@@ -15,9 +16,13 @@ export interface Environment extends TlsEnvironment {
   CHAT_EXPORT_RATE_LIMIT?: string | undefined
   CHAT_EXPORT_LOG_LEVEL?: string | undefined
   CHAT_EXPORT_TOKEN?: string | undefined
+  /** The source's token for `mirror` (a Zendesk token, not one of this server's). */
+  CHAT_EXPORT_MIRROR_TOKEN?: string | undefined
   CHAT_EXPORT_FAULTS?: string | undefined
   CHAT_EXPORT_SEND_TIMEOUT?: string | undefined
   CHAT_EXPORT_MAX_BYTES_IN_FLIGHT?: string | undefined
+  CHAT_EXPORT_OAUTH_AUTO_APPROVE?: string | undefined
+  CHAT_EXPORT_OAUTH_TOKEN_TTL?: string | undefined
   CHAT_EXPORT_CLOCK?: string | undefined
   CHAT_EXPORT_JOURNAL_SIZE?: string | undefined
   /** PostgreSQL server for benchmarks and tests (tests start an embedded one when unset). */

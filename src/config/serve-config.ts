@@ -6,6 +6,7 @@
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { parseFaultPlan } from '../domain/fault-plan.js'
 import type { Environment } from './environment.js'
+import type { CompressionSetting } from './perf-config.js'
 import type { FlagValues, Setting } from './settings.js'
 import {
   absoluteUrl,
@@ -20,6 +21,7 @@ import {
 } from './settings.js'
 import { STORE } from './store-config.js'
 import { LIMITS_SETTINGS, readLimits, type LimitsConfig } from './limits-config.js'
+import { OAUTH_SETTINGS, readOAuth, type OAuthConfig } from './oauth-config.js'
 import { ADMIN_SETTINGS, readAdmin, type AdminConfig } from './admin-config.js'
 
 /** What a profile changes: the zendesk one restores the reference's five-minute rule and limit. */
@@ -46,8 +48,12 @@ export interface ServeConfig {
   logLevel: (typeof LOG_LEVELS)[number]
   /** Fault injection for connector tests, parsed; undefined = off. */
   faults?: FaultPlan | undefined
+  /** Page compression (perf-config.ts; `serve` always sets it, default br). */
+  compression?: CompressionSetting | undefined
   /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
   limits?: LimitsConfig | undefined
+  /** OAuth lifetimes and auto-approve; optional for hand-built configs (tests): defaults. */
+  oauth?: OAuthConfig | undefined
   /** Admin API, journal, console and clock mode; optional for hand-built configs: defaults. */
   admin?: AdminConfig | undefined
 }
@@ -68,6 +74,8 @@ export interface ServeFlags {
   faults?: string | undefined
   sendTimeout?: string | undefined
   maxBytesInFlight?: string | undefined
+  oauthAutoApprove?: boolean | undefined
+  oauthTokenTtl?: string | undefined
   clock?: string | undefined
   journalSize?: string | undefined
   /** commander's `--no-admin`: false when given. */
@@ -154,6 +162,7 @@ export const SERVE_SETTINGS = {
     parse: oneOf(...LOG_LEVELS),
   },
   ...LIMITS_SETTINGS,
+  ...OAUTH_SETTINGS,
   ...ADMIN_SETTINGS,
 } as const satisfies Record<string, Setting<unknown>>
 
@@ -178,6 +187,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     logLevel: read.value(s.logLevel),
     faults: read.value(s.faults),
     limits: readLimits(read),
+    oauth: readOAuth(read),
     admin: readAdmin(read, flags.admin),
   }
   read.finish()

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Environment } from './environment.js'
+import { redactUrl } from '../domain/redact-url.js'
 
 /** One setting of a command. `T` is the parsed value handed on (a number, a list, a plan...). */
 export interface Setting<T> {
@@ -148,7 +149,7 @@ function describeProblem(source: string, text: string, err: unknown, secret: boo
 
 /** A value fit to print: credentials in URLs hidden, very long values cut. */
 function shown(text: string): string {
-  const safe = text.replace(/\/\/[^/@\s]*@/, '//…@')
+  const safe = redactUrl(text)
   return safe.length > 80 ? `${safe.slice(0, 77)}...` : safe
 }
 

@@ -20,11 +20,15 @@ import { renderError } from './error-handler.js'
 import { exportRoutes } from './export-routes.js'
 import { ingestRoutes } from './ingest-routes.js'
 import { restRoutes } from './rest-routes.js'
+import { oauthApiRoutes, oauthEndpoints } from './oauth-routes.js'
+import type { OAuthConfig } from '../config/oauth-config.js'
+import { DEFAULT_OAUTH_CONFIG } from '../config/oauth-config.js'
 import type { ChatReader, DirectoryStore } from '../store/directory-port.js'
 import { openApiDocument } from './openapi.js'
 import type { FaultPlan } from '../domain/fault-plan.js'
 import { injectFaults } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
+import type { CompressionMode } from './compression.js'
 import { rateLimit } from './rate-limit.js'
 import type { SendGuard } from './send-guard.js'
 
@@ -42,12 +46,16 @@ export interface AppDeps {
   metrics?: Metrics | undefined
   /** Fault injection for connector tests (`serve --faults`); off when undefined. */
   faults?: FaultPlan | undefined
+  /** Codings export pages may be compressed with, by Accept-Encoding (default `br`). */
+  compression?: CompressionMode | undefined
   /** The directory resources (`/account`, `/agents`, …); those routes are served when given. */
   directory?: DirectoryStore | undefined
   /** The chats outside the export (`/chats`, `/chats/search`); served with `directory` when given. */
   chats?: ChatReader | undefined
   /** Bytes-in-flight bound and send timeout for export pages (src/http/send-guard.ts). */
   sendGuard?: SendGuard | undefined
+  /** OAuth lifetimes and auto-approve (defaults when absent); served when the store has OAuth. */
+  oauth?: OAuthConfig | undefined
   /** The admin API, request journal, scripted faults and console; off when undefined. */
   admin?: AdminState | undefined
 }
@@ -109,9 +117,28 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
         publicUrl: deps.publicUrl,
         minStartAgeSeconds: deps.minStartAgeSeconds ?? 0,
         metrics: deps.metrics,
+        compression: deps.compression,
         sendGuard: deps.sendGuard,
       }),
     )
+  }
+
+  const oauth = deps.store.oauth
+  if (oauth) {
+    const config = deps.oauth ?? DEFAULT_OAUTH_CONFIG
+    app.route(
+      '/',
+      oauthEndpoints({
+        store: deps.store,
+        oauth,
+        clock: deps.clock,
+        options: config,
+        autoApprove: config.autoApprove,
+      }),
+    )
+    for (const prefix of ['/api/v2/chat', '/api/v2']) {
+      app.route(prefix, oauthApiRoutes({ oauth, clock: deps.clock, guards: guarded }))
+    }
   }
 
   const directory = deps.directory

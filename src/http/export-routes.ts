@@ -13,6 +13,8 @@ import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
+import type { CompressionMode } from './compression.js'
+import { compressedStream, MIN_COMPRESSED_BYTES, negotiateEncoding } from './compression.js'
 import type { SendGuard } from './send-guard.js'
 import { isZendeskHost } from './zendesk-hosts.js'
 
@@ -22,6 +24,8 @@ export interface ExportRoutesOptions {
   publicUrl?: string | undefined
   minStartAgeSeconds: number
   metrics?: Metrics | undefined
+  /** Which codings pages may be compressed with (default `br`: brotli or gzip). */
+  compression?: CompressionMode | undefined
   /** Bounds bytes built but unsent and drops stalled readers; unbounded when undefined. */
   sendGuard?: SendGuard | undefined
 }
@@ -30,6 +34,7 @@ export interface ExportRoutesOptions {
 export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>()
   const minAge = options.minStartAgeSeconds * MICROS_PER_SECOND
+  const compression = options.compression ?? 'br'
 
   app.get('/:stream', async (c) => {
     const name = c.req.param('stream')
@@ -77,9 +82,19 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       page.body.byteOffset,
       page.body.byteLength,
     )
-    const headers = { 'content-type': 'application/json' }
-    if (options.sendGuard) return options.sendGuard.send(c, bytes, headers)
-    return c.body(bytes, 200, headers)
+    // The same URL is served compressed or not depending on the request: caches must key on it.
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      vary: 'Accept-Encoding',
+    }
+    const coding =
+      bytes.byteLength < MIN_COMPRESSED_BYTES
+        ? 'identity'
+        : negotiateEncoding(c.req.header('accept-encoding'), compression)
+    const encoded = coding === 'identity' ? undefined : compressedStream(bytes, coding)
+    if (encoded) headers['content-encoding'] = coding
+    if (options.sendGuard) return options.sendGuard.send(c, bytes, headers, encoded)
+    return c.body(encoded ?? bytes, 200, headers)
   })
 
   app.all('/:stream', () => {

@@ -7,6 +7,7 @@
  */
 import { exportItemJsonSchema } from '../domain/schemas/index.js'
 import type { StreamName } from '../domain/streams.js'
+import { oauthPaths, oauthSchemas } from './openapi-oauth.js'
 import { STREAM_NAMES } from '../domain/streams.js'
 import { adminPaths } from './admin-openapi.js'
 
@@ -189,6 +190,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
     }
   }
+  Object.assign(paths, oauthPaths())
   return {
     openapi: '3.1.0',
     info: {
@@ -201,6 +203,7 @@ export function openApiDocument(): Record<string, unknown> {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         ...itemSchemas(),
+        ...oauthSchemas(),
         Error: {
           type: 'object',
           required: ['error', 'description'],

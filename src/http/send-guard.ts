@@ -19,8 +19,17 @@ export interface SendGuard {
   readonly bytesInFlight: number
   /** Throws OVERLOADED when the bound is already reached (before a page is built). */
   admit(): void
-  /** Sends `body` as the response, counted until the connection has taken it or is gone. */
-  send(c: Context, body: Uint8Array, headers: Record<string, string>): Response
+  /**
+   * Sends `body` as the response, counted until the connection has taken it or is gone. With
+   * `encoded` (the page compressed as it is sent), that stream is the response; `body` is still
+   * what is counted, since the page is held until the compressor has read it.
+   */
+  send(
+    c: Context,
+    body: Uint8Array,
+    headers: Record<string, string>,
+    encoded?: ReadableStream<Uint8Array>,
+  ): Response
 }
 
 /** A guard with the given limits; one per server. */
@@ -40,17 +49,19 @@ export function createSendGuard(limits: LimitsConfig): SendGuard {
     admit() {
       if (inFlight >= limits.maxBytesInFlight) throw overloaded()
     },
-    send(c, body, headers) {
+    send(c, body, headers, encoded) {
       const size = body.byteLength
       // A page alone is always served: a bound smaller than one page must not refuse it forever.
       if (inFlight > 0 && inFlight + size > limits.maxBytesInFlight) throw overloaded()
       const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing
       // app.request() in unit tests has no socket: nothing is held after the response is made.
-      if (outgoing === undefined) return c.body(body as Uint8Array<ArrayBuffer>, 200, headers)
+      if (outgoing === undefined)
+        return c.body(encoded ?? (body as Uint8Array<ArrayBuffer>), 200, headers)
       inFlight += size
       watch(outgoing, limits.sendTimeoutSeconds * 1000, () => {
         inFlight -= size
       })
+      if (encoded) return c.body(encoded, 200, headers)
       if (size <= CHUNK_BYTES) return c.body(body as Uint8Array<ArrayBuffer>, 200, headers)
       return c.body(chunked(body), 200, { ...headers, 'content-length': String(size) })
     },

@@ -89,8 +89,10 @@ export async function startServer(
     metrics,
     faults: config.faults,
     rateLimiter: rateLimiterFor(store, config.rateLimitPerMinute),
+    compression: config.compression,
     directory: store.directory,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
+    oauth: config.oauth,
     admin,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {

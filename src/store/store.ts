@@ -20,6 +20,7 @@
 import type { Micros } from '../domain/time.js'
 import type { StreamName } from '../domain/streams.js'
 import type { DirectoryStore } from './directory-port.js'
+import type { OAuthStore } from './oauth-port.js'
 
 export type Role = 'owner' | 'administrator' | 'agent'
 export type Scope = 'read' | 'write'
@@ -135,6 +136,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   /** The REST directory resources (src/store/directory-port.ts); absent on stores without them. */
   readonly directory?: DirectoryStore
+  /** OAuth clients, codes and grants (src/store/oauth-port.ts); absent on stores without them. */
+  readonly oauth?: OAuthStore
   /** Creates or upgrades the schema. Safe to run on every start. */
   migrate(): Promise<void>
   close(): Promise<void>

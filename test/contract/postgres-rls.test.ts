@@ -21,6 +21,9 @@ const TENANT_TABLES = [
   'seen_events',
   'directory',
   'directory_ids',
+  'oauth_clients',
+  'oauth_codes',
+  'oauth_grants',
 ] as const
 
 interface Fixture {
@@ -82,6 +85,52 @@ describe.skipIf(!postgresTestServerAvailable())('postgres row-level security', (
         const id = await tx.allocateId('agent')
         await tx.putEntry('agent', { id: String(id), numericId: id, lookup: name, body: '{}' })
       })
+      // The OAuth tables (migration 4): a client, a code and a grant per account.
+      const oauth = store.oauth
+      const client = await oauth.createClient({
+        accountId,
+        identifier: `cxc_${accountId}_${name.repeat(16)}`,
+        name,
+        company: '',
+        redirectUris: ['https://example.com/cb'],
+        clientType: 'public',
+        secretHash: Buffer.alloc(32, name),
+        role: 'owner',
+        scopes: ['read'],
+        createdAt: T0,
+        updatedAt: T0,
+      })
+      await oauth.insertCode({
+        accountId,
+        clientId: client.id,
+        prefix: `code_${name}`,
+        hash: Buffer.alloc(32, name),
+        redirectUri: 'https://example.com/cb',
+        scope: 'read',
+        role: 'owner',
+        createdAt: T0,
+        expiresAt: T0 + 1,
+      })
+      await oauth.issueGrant(
+        accountId,
+        {
+          clientId: client.id,
+          access: {
+            accountId,
+            prefix: `oauth_${name}`,
+            hash: Buffer.alloc(32, name),
+            role: 'owner',
+            scopes: ['read'],
+            label: null,
+            createdAt: T0,
+            expiresAt: null,
+          },
+          refreshPrefix: `refresh_${name}`,
+          refreshHash: Buffer.alloc(32, name),
+          scope: 'read',
+        },
+        T0,
+      )
     }
     return { db, store, a, b }
   }

@@ -1,5 +1,6 @@
 /** `chat-export serve`: the server, optionally with the live demo. @module */
 import type { Command } from 'commander'
+import { redactUrl } from '../../domain/redact-url.js'
 import {
   loadServeConfig,
   processEnvironment,
@@ -10,14 +11,15 @@ import { ManualClock, systemClock } from '../../domain/clock.js'
 import { createLogger } from '../../observability/logger.js'
 import { startServer, type RunningServer } from '../../server/start-server.js'
 import { loadTlsConfig, type TlsFlags } from '../../config/tls-config.js'
+import { loadPerfConfig, PERF_SETTINGS, type PerfFlags } from '../../config/perf-config.js'
 import { action, withSettings } from '../shared-options.js'
 
 /** Registers the serve command. */
 export function registerServe(program: Command): void {
-  withSettings(
-    program.command('serve').description('serve the export API (and the ingest API)'),
-    SERVE_SETTINGS,
-  )
+  withSettings(program.command('serve').description('serve the export API (and the ingest API)'), {
+    ...SERVE_SETTINGS,
+    ...PERF_SETTINGS,
+  })
     .option('--tls', 'also serve HTTPS (local CA; see `chat-export tls ca`)')
     .option('--tls-port <n>', 'HTTPS port (default 8443; 0 = any free port)')
     .option('--tls-dir <dir>', 'folder of the local CA (default: tls/ beside the SQLite file)')
@@ -31,16 +33,20 @@ export function registerServe(program: Command): void {
     .option('--proxy', 'answer HTTPS CONNECT for the Zendesk hosts on the plain port')
     .option('--no-admin', 'serve neither the admin API nor the console')
     .action(
-      action(async (flags: ServeFlags & TlsFlags) => {
+      action(async (flags: ServeFlags & TlsFlags & PerfFlags) => {
         const env = processEnvironment()
         const base = loadServeConfig(flags, env)
-        const config = { ...base, tls: loadTlsConfig(flags, env, base.store) }
+        const config = {
+          ...base,
+          ...loadPerfConfig(flags, env),
+          tls: loadTlsConfig(flags, env, base.store),
+        }
         const logger = createLogger(config.logLevel)
         const clock =
           config.admin?.clock === 'manual' ? new ManualClock(systemClock().now()) : systemClock()
         const server = await startServer(config, { clock, logger })
         process.stdout.write(
-          `chat-export listening on ${server.url} (store ${redactStoreUrl(config.store)})\n`,
+          `chat-export listening on ${server.url} (store ${redactUrl(config.store)})\n`,
         )
         if (server.tls) process.stdout.write(tlsBanner(server.url, server.tls))
         if (server.adminToken) {
@@ -75,9 +81,4 @@ function tlsBanner(plainUrl: string, tls: NonNullable<RunningServer['tls']>): st
   if (tls.proxy) lines.push(`chat-export proxy on ${plainUrl} (CONNECT to the Zendesk hosts only)`)
   if (tls.caPath) lines.push(`CA certificate: ${tls.caPath} (trust it: chat-export tls ca)`)
   return lines.join('\n') + '\n'
-}
-
-/** Hides a PostgreSQL password when printing the store URL. */
-function redactStoreUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }

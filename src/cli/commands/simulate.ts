@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from 'commander'
+import { redactUrl } from '../../domain/redact-url.js'
 import type { Environment, FlagValues } from '../../config/config.js'
 import { loadSimulateConfig, processEnvironment, SIMULATE_SETTINGS } from '../../config/config.js'
 import { systemClock, type Clock } from '../../domain/clock.js'
@@ -30,11 +31,6 @@ export interface SimulateCommandDeps {
   print?: (line: string) => void
   /** The environment as the config layer reads it (CHAT_EXPORT_TOKEN); default the process's. */
   environment?: Environment
-}
-
-/** The URL without any user:password part, for printing. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//')
 }
 
 function summary(p: SimulationProgress): string {
@@ -88,7 +84,7 @@ export function registerSimulate(program: Command, deps: SimulateCommandDeps = {
       const period = simulationPeriod({ speed, start, hours }, clock.now())
       print(
         `simulating ${formatIso(period.start)} to ${formatIso(period.end)} ` +
-          `(seed ${seed}, account ${accountNumber}, speed ${speed}) into ${redact(ingestUrl(baseUrl))}`,
+          `(seed ${seed}, account ${accountNumber}, speed ${speed}) into ${redactUrl(ingestUrl(baseUrl))}`,
       )
       let lastHour = Math.floor(period.start / HOUR)
       try {

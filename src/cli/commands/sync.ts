@@ -181,10 +181,10 @@ function progressMode(config: SyncConfig, stderr: TextOutput): ProgressMode {
 }
 
 /**
- * Ties SIGINT/SIGTERM (and deps.signal) to the sync's controller. The first signal stops after
- * the page being committed; a second one exits at once, which is safe too (every commit is atomic).
+ * Ties SIGINT/SIGTERM (and deps.signal) to the controller of a sync or a mirror.
+ * The first signal stops after the page being committed; a second one exits at once, which is safe too (every commit is atomic).
  */
-function linkSignals(
+export function linkSignals(
   controller: AbortController,
   deps: SyncCommandDeps,
   stderr: TextOutput,

@@ -41,6 +41,8 @@ import {
 import type { PostgresConnectionOptions } from './postgres-connection.js'
 import { postgresDirectory } from './postgres-directory.js'
 import type { DirectoryStore } from '../directory-port.js'
+import type { OAuthStore } from '../oauth-port.js'
+import { postgresOAuth } from './postgres-oauth.js'
 import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
 import { runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
@@ -72,6 +74,7 @@ export class PostgresStore implements Store {
   private readonly clock: Clock
 
   readonly directory: DirectoryStore
+  readonly oauth: OAuthStore
 
   constructor(options: PostgresStoreOptions) {
     this.clock = options.clock
@@ -79,6 +82,7 @@ export class PostgresStore implements Store {
     this.directory = postgresDirectory(this.db, (accountId, fn) =>
       this.writeWithClient(accountId, fn),
     )
+    this.oauth = postgresOAuth(this.db)
   }
 
   migrate(): Promise<void> {

@@ -55,8 +55,18 @@ export function openWriteConnection(
 }
 
 /**
+ * How much of the database file a read connection maps into memory. Pages are then read from the
+ * OS page cache in place instead of being copied into SQLite's own cache first: measured +28 %
+ * full pages/s and about −25 % CPU per page (issue 14). The mapping is address space, not memory:
+ * the kernel keeps only the pages in use resident and may drop them (they show as RssFile, not
+ * RssAnon). Beyond this size the rest of the file is read as usual.
+ */
+export const READ_MMAP_BYTES = 1024 * 1024 * 1024
+
+/**
  * Opens the read connection. Read-only, so a bug can never write through it; each statement it
  * runs outside a transaction is its own read transaction: one consistent, committed snapshot.
+ * Memory-mapped ({@link READ_MMAP_BYTES}); the writer is not, so a write never goes through a map.
  */
 export function openReadConnection(
   path: string,
@@ -64,6 +74,7 @@ export function openReadConnection(
 ): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
   db.pragma('foreign_keys = ON')
+  db.pragma(`mmap_size = ${READ_MMAP_BYTES}`)
   return db
 }
 

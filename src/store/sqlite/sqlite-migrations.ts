@@ -113,6 +113,57 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'oauth',
+    sql: `
+      -- OAuth clients; the secret only as its SHA-256 (shown once, at creation).
+      CREATE TABLE oauth_clients (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        identifier TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        company TEXT NOT NULL,
+        redirect_uris TEXT NOT NULL,
+        client_type TEXT NOT NULL CHECK (client_type IN ('public', 'confidential')),
+        secret_hash BLOB NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'administrator', 'agent')),
+        scopes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX oauth_clients_by_account ON oauth_clients(account_id, id);
+
+      -- One-time authorization codes, found by their public prefix, kept as SHA-256.
+      CREATE TABLE oauth_codes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        client_id INTEGER NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        hash BLOB NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+
+      -- Issued OAuth tokens: the access token is a tokens row; the refresh token a SHA-256 here.
+      CREATE TABLE oauth_grants (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        client_id INTEGER NOT NULL,
+        access_token_id INTEGER NOT NULL REFERENCES tokens(id),
+        refresh_prefix TEXT NOT NULL UNIQUE,
+        refresh_hash BLOB NOT NULL,
+        scope TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX oauth_grants_by_account ON oauth_grants(account_id, id);
+    `,
+  },
 ]
 
 /**

@@ -40,6 +40,8 @@ import { storeStatements, writeTxStatements } from './sqlite-statements.js'
 import { SqliteWriteTx } from './sqlite-write-tx.js'
 import { sqliteDirectory } from './sqlite-directory.js'
 import type { DirectoryStore } from '../directory-port.js'
+import type { OAuthStore } from '../oauth-port.js'
+import { sqliteOAuth } from './sqlite-oauth.js'
 
 export interface SqliteStoreOptions {
   /** The database file; created, with its directory, when missing. */
@@ -71,6 +73,7 @@ class SqliteStore implements Store {
   private readonly sql: StoreStatements
   private readonly txStatements: WriteTxStatements
   readonly directory: DirectoryStore
+  readonly oauth: OAuthStore
 
   constructor(
     private readonly db: SqliteConnection,
@@ -79,6 +82,7 @@ class SqliteStore implements Store {
     this.sql = storeStatements(db.reader, db.writer)
     this.txStatements = writeTxStatements(db.writer)
     this.directory = sqliteDirectory(db, (accountId, fn) => this.write(accountId, fn))
+    this.oauth = sqliteOAuth(db)
   }
 
   migrate(): Promise<void> {

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError } from '../../src/config/config.js'
+import { loadPerfConfig } from '../../src/config/perf-config.js'
+
+describe('performance settings of serve', () => {
+  it('compress with brotli (else gzip) by default; flag over environment', () => {
+    expect(loadPerfConfig({}, {}).compression).toBe('br')
+    expect(loadPerfConfig({}, { CHAT_EXPORT_COMPRESSION: 'gzip' }).compression).toBe('gzip')
+    expect(
+      loadPerfConfig({ compression: 'off' }, { CHAT_EXPORT_COMPRESSION: 'gzip' }).compression,
+    ).toBe('off')
+  })
+
+  it('names a bad value by the flag or variable it came from', () => {
+    expect(() => loadPerfConfig({ compression: 'zstd' }, {})).toThrow(ConfigError)
+    expect(() => loadPerfConfig({ compression: 'zstd' }, {})).toThrow(/--compression/)
+    expect(() => loadPerfConfig({}, { CHAT_EXPORT_COMPRESSION: 'lz4' })).toThrow(
+      /CHAT_EXPORT_COMPRESSION/,
+    )
+  })
+})
