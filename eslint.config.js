@@ -84,4 +84,30 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The console's script runs in the browser (no build step): its globals are the browser's.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'fetch',
+          'console',
+          'performance',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'EventSource',
+          'sessionStorage',
+          'URLSearchParams',
+          'location',
+          'history',
+          'confirm',
+          'echarts',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 )

@@ -29,7 +29,7 @@ import {
 } from './errors.js'
 import type { ExportCursor, ExportItem, ExportPage, ParsePageOptions } from './export-page.js'
 import type { PageItem } from './items.js'
-import { isHttpUrl, parseExportCursor, parsePageBody } from './export-page.js'
+import { DamagedPageError, isHttpUrl, parseExportCursor, parsePageBody } from './export-page.js'
 import type { ExportStream } from './export-streams.js'
 import { DEFAULT_FIELDS, STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
 import type { PagerConfig, PagerEvent, PagerState } from './pager-machine.js'
@@ -397,6 +397,8 @@ export class ExportClient {
         } catch (cause) {
           if (cause instanceof SyntaxError)
             return networkFailure('The body is not complete JSON from', cause)
+          if (cause instanceof DamagedPageError)
+            return networkFailure('The page is damaged from', cause)
           return { type: 'fatal-error', error: cause }
         }
         if (!isHttpUrl(page.nextPage)) {

@@ -147,6 +147,13 @@ export function parsePageBody(
   const count = page.count
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
     throw fail('no integer "count"')
+  // A page whose count disagrees with its items was damaged on the way (a proxy, a fault):
+  // retried like a cut-off body, never taken, so the cursor does not move past unseen items.
+  const held = rawItems?.length ?? items?.length ?? 0
+  if (count !== held)
+    throw new DamagedPageError(
+      `The response from ${redactedUrl} says count ${count} but holds ${held} items.`,
+    )
   const nextPage = page.next_page
   if (typeof nextPage !== 'string' || !isHttpUrl(nextPage))
     throw fail('no absolute "next_page" URL')
@@ -209,6 +216,11 @@ function rawOf(item: ExportItem, attributes: readonly string[]): RawItem {
       found[name] = JSON.stringify(item[name])
   }
   return { json: JSON.stringify(item), attributes: found }
+}
+
+/** A page that parses but contradicts itself (count ≠ items): retryable, like a cut-off body. */
+export class DamagedPageError extends Error {
+  override readonly name = 'DamagedPageError'
 }
 
 /** `end_time` in integer µs, from the raw digits when possible (see raw-json-number.ts). */

@@ -23,6 +23,8 @@ export interface Environment extends TlsEnvironment, PerfEnvironment {
   CHAT_EXPORT_MAX_BYTES_IN_FLIGHT?: string | undefined
   CHAT_EXPORT_OAUTH_AUTO_APPROVE?: string | undefined
   CHAT_EXPORT_OAUTH_TOKEN_TTL?: string | undefined
+  CHAT_EXPORT_CLOCK?: string | undefined
+  CHAT_EXPORT_JOURNAL_SIZE?: string | undefined
   /** PostgreSQL server for benchmarks and tests (tests start an embedded one when unset). */
   DATABASE_URL?: string | undefined
   PORT?: string | undefined

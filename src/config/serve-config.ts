@@ -22,6 +22,7 @@ import {
 import { STORE } from './store-config.js'
 import { LIMITS_SETTINGS, readLimits, type LimitsConfig } from './limits-config.js'
 import { OAUTH_SETTINGS, readOAuth, type OAuthConfig } from './oauth-config.js'
+import { ADMIN_SETTINGS, readAdmin, type AdminConfig } from './admin-config.js'
 
 /** What a profile changes: the zendesk one restores the reference's five-minute rule and limit. */
 export const PROFILES = {
@@ -53,6 +54,8 @@ export interface ServeConfig {
   limits?: LimitsConfig | undefined
   /** OAuth lifetimes and auto-approve; optional for hand-built configs (tests): defaults. */
   oauth?: OAuthConfig | undefined
+  /** Admin API, journal, console and clock mode; optional for hand-built configs: defaults. */
+  admin?: AdminConfig | undefined
 }
 
 /** Flags given to `serve` (as commander hands them over; undefined when not given). */
@@ -73,6 +76,10 @@ export interface ServeFlags {
   maxBytesInFlight?: string | undefined
   oauthAutoApprove?: boolean | undefined
   oauthTokenTtl?: string | undefined
+  clock?: string | undefined
+  journalSize?: string | undefined
+  /** commander's `--no-admin`: false when given. */
+  admin?: boolean | undefined
 }
 
 const profileDefault = (key: keyof (typeof PROFILES)['default']) =>
@@ -156,6 +163,7 @@ export const SERVE_SETTINGS = {
   },
   ...LIMITS_SETTINGS,
   ...OAUTH_SETTINGS,
+  ...ADMIN_SETTINGS,
 } as const satisfies Record<string, Setting<unknown>>
 
 /**
@@ -180,6 +188,7 @@ export function loadServeConfig(flags: ServeFlags, env: Environment): ServeConfi
     faults: read.value(s.faults),
     limits: readLimits(read),
     oauth: readOAuth(read),
+    admin: readAdmin(read, flags.admin),
   }
   read.finish()
   // Every setting without a default has been given or left undefined on purpose; the others

@@ -62,6 +62,12 @@ export const ERRORS = {
   },
   OVERLOADED: { status: 503, summary: 'too many response bytes are waiting to be sent' },
   INJECTED_FAULT: { status: 500, summary: 'a fault injected on purpose for testing' },
+  INJECTED_BAD_GATEWAY: { status: 502, summary: 'a 502 injected on purpose for testing' },
+  INJECTED_GATEWAY_TIMEOUT: { status: 504, summary: 'a 504 injected on purpose for testing' },
+  ADMIN_FORBIDDEN: { status: 403, summary: 'the token may not administer this account or server' },
+  ACCOUNT_NOT_FOUND: { status: 404, summary: 'no account has this name' },
+  INVALID_ADMIN_REQUEST: { status: 400, summary: 'an admin request body or parameter is invalid' },
+  CLOCK_NOT_MANUAL: { status: 409, summary: 'the clock moves only with serve --clock manual' },
 } as const satisfies Record<string, { status: number; summary: string; description?: string }>
 
 export type ErrorCode = keyof typeof ERRORS
@@ -92,6 +98,7 @@ export const REASON_PHRASES: Record<number, string> = {
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 }
 
 /** Options an error may carry beyond its code and description. */

@@ -4,6 +4,11 @@
  * @module
  */
 import { Hono } from 'hono'
+import { except } from 'hono/combine'
+import type { AdminState } from '../admin/admin-state.js'
+import { adminRoutes } from './admin-routes.js'
+import { consoleRoutes } from './console-routes.js'
+import { journalRequests } from './journal.js'
 import type { Logger } from 'pino'
 import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
@@ -54,6 +59,8 @@ export interface AppDeps {
   sendGuard?: SendGuard | undefined
   /** OAuth lifetimes and auto-approve (defaults when absent); served when the store has OAuth. */
   oauth?: OAuthConfig | undefined
+  /** The admin API, request journal, scripted faults and console; off when undefined. */
+  admin?: AdminState | undefined
 }
 
 /** Builds the application. */
@@ -78,6 +85,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     )
   })
 
+  if (deps.admin) app.use('*', journalRequests(deps.admin.journal, deps.clock))
+
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   const openApi = openApiDocument()
   app.get('/openapi.json', (c) => c.json(openApi))
@@ -96,7 +105,9 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
   }
 
   const guarded = [auth]
-  if (deps.faults) guarded.push(injectFaults(deps.faults))
+  if (deps.faults || deps.admin) {
+    guarded.push(injectFaults({ plan: deps.faults, scripts: deps.admin }))
+  }
   if (deps.rateLimiter) guarded.push(rateLimit(deps.rateLimiter, deps.clock))
 
   for (const prefix of ['/api/v2/chat/incremental', '/api/v2/incremental']) {
@@ -151,7 +162,16 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
     }
   }
 
-  app.use('/api/chat-export/v1/*', ...guarded)
+  if (deps.admin) {
+    const admin = deps.admin
+    app.route(
+      '/api/chat-export/v1/admin',
+      adminRoutes({ store: deps.store, clock: deps.clock, admin }),
+    )
+    app.route('/console', consoleRoutes())
+  }
+  // The admin API authenticates on its own (server admin token or owner token) and takes no faults.
+  app.use('/api/chat-export/v1/*', except('/api/chat-export/v1/admin/*', ...guarded))
   app.route(
     '/api/chat-export/v1',
     ingestRoutes({

@@ -12,6 +12,8 @@ import { hostTarget } from './zendesk-hosts.js'
 
 export interface AuthVariables {
   token: TokenRecord
+  /** The fault applied to this request, set by the fault middleware (read by the journal). */
+  fault?: string
 }
 
 /** Requires a valid bearer token; sets `c.var.token`. */

@@ -10,6 +10,7 @@ import type { StreamName } from '../domain/streams.js'
 import { oauthPaths, oauthSchemas } from './openapi-oauth.js'
 import { STREAM_NAMES } from '../domain/streams.js'
 import { restOpenApiPaths, restOpenApiSchemas } from './openapi-rest.js'
+import { adminPaths } from './admin-openapi.js'
 
 /** The component name of each stream's item schema. */
 export const ITEM_SCHEMA_NAMES: Record<StreamName, string> = {
@@ -175,6 +176,7 @@ export function openApiDocument(): Record<string, unknown> {
     },
   }
   Object.assign(paths, restOpenApiPaths())
+  Object.assign(paths, adminPaths())
   for (const [path, summary] of [
     ['/healthz', 'Liveness'],
     ['/readyz', 'Readiness (the store answers)'],

@@ -241,9 +241,12 @@ export function ingestService(store: Store, clock?: Clock, maxFutureMicros = MAX
   }
 }
 
-/** Folds validated events into the account's streams in one transaction. */
+/**
+ * Folds validated events into the account's streams in one transaction. Only `store.write` is
+ * used: a seeded reset passes a writer that runs each batch inside the transaction it holds.
+ */
 export async function applyEvents(
-  store: Store,
+  store: Pick<Store, 'write' | 'directory' | 'getAccountById'>,
   accountId: number,
   events: IngestEvent[],
 ): Promise<IngestResult> {

@@ -8,6 +8,8 @@ import { serve, type ServerType } from '@hono/node-server'
 import type { Logger } from 'pino'
 import type { ServeConfig } from '../config/config.js'
 import type { Clock } from '../domain/clock.js'
+import { ManualClock } from '../domain/clock.js'
+import { AdminState, generateAdminToken } from '../admin/admin-state.js'
 import { createApp } from '../http/app.js'
 import { createMetrics } from '../observability/metrics.js'
 import { memoryRateLimiter, type RateLimiter } from '../http/rate-limit.js'
@@ -27,6 +29,8 @@ export interface RunningServer {
   store: Store
   /** The HTTPS listener and proxy, when `--tls` or `--proxy` asked for them. */
   tls?: RunningTls | undefined
+  /** The server admin token (shown once at start-up); undefined with `--no-admin`. */
+  adminToken: string | undefined
   close(): Promise<void>
 }
 
@@ -35,6 +39,8 @@ export interface StartServerDeps {
   logger: Logger
   /** Use this store instead of opening config.store (tests). */
   store?: Store
+  /** Use this server admin token instead of a random one (tests). */
+  adminToken?: string
 }
 
 /**
@@ -56,6 +62,19 @@ export async function startServer(
   const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
   const metrics = createMetrics()
   const ingest = ingestService(store, deps.clock)
+  const adminToken =
+    config.admin?.admin === false ? undefined : (deps.adminToken ?? generateAdminToken())
+  const admin =
+    adminToken === undefined
+      ? undefined
+      : new AdminState({
+          adminToken,
+          journalSize: config.admin?.journalSize ?? 500,
+          manualClock:
+            config.admin?.clock === 'manual' && deps.clock instanceof ManualClock
+              ? deps.clock
+              : undefined,
+        })
   const app = createApp({
     store,
     clock: deps.clock,
@@ -77,6 +96,7 @@ export async function startServer(
     chatWrites: store.chats ? chatWriter(store) : undefined,
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
     oauth: config.oauth,
+    admin,
   })
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
@@ -120,6 +140,7 @@ export async function startServer(
     url,
     store,
     tls,
+    adminToken,
     async close() {
       await tls?.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))

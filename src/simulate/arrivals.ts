@@ -25,7 +25,8 @@ import type { VisitorIdentity } from './visitors.js'
 
 /** Schedules the next visitor's arrival after `after`, if it falls in the simulated period. */
 export function scheduleArrival(ctx: SimulationContext, after: Micros): void {
-  const at = nextArrival(ctx.rng, ctx.local, after, ctx.perHour)
+  const perHour = ctx.options.arrivalsPerHourAt?.(after) ?? ctx.perHour
+  const at = nextArrival(ctx.rng, ctx.local, after, perHour)
   if (at < ctx.options.end) ctx.schedule(at, 'arrival', () => arrive(ctx))
 }
 

@@ -90,6 +90,11 @@ export interface SimulateOptions {
   end: Micros
   /** Average arrivals per hour on a weekday (peaks are about twice that); default 20. */
   arrivalsPerHour?: number
+  /**
+   * The average rate from a given instant on, overriding `arrivalsPerHour` (read when each next
+   * arrival is drawn): lets a live demo run busier than the history it seeded.
+   */
+  arrivalsPerHourAt?: (at: Micros) => number
   /** The business's local time as minutes east of UTC (shifts and traffic follow it); default 0. */
   utcOffsetMinutes?: number
   /**

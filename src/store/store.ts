@@ -20,7 +20,7 @@
  */
 import type { Micros } from '../domain/time.js'
 import type { StreamName } from '../domain/streams.js'
-import type { ChatReader, DirectoryStore } from './directory-port.js'
+import type { ChatReader, DirectoryStore, DirectoryWriteTx } from './directory-port.js'
 import type { OAuthStore } from './oauth-port.js'
 
 export type Role = 'owner' | 'administrator' | 'agent'
@@ -168,6 +168,17 @@ export interface Store {
    * wrote commits, or (if it throws) nothing does. Transactions of one account are serialised.
    */
   write<T>(accountId: number, fn: (tx: WriteTx) => Promise<T>): Promise<T>
+
+  /**
+   * Empties the account's streams in one write transaction: deletes its items, fold state,
+   * recorded event ids, REST directory and chat index and resets its clock to 0, so exports start
+   * again from position 0 (the account, its tokens, its OAuth clients and every other account are
+   * untouched). With `refill`, the callback runs in
+   * the same transaction after the delete (a seeded reset): readers see the old data or the new,
+   * never an empty account in between. Items `refill` writes may carry positions of their own (at or
+   * below the transaction's); the clock is raised to cover them, as for `write`.
+   */
+  resetAccount(accountId: number, refill?: (tx: DirectoryWriteTx) => Promise<void>): Promise<void>
 
   /**
    * Shared rate-limit state (PostgreSQL: a table every server instance sees). A sliding window of

@@ -875,6 +875,64 @@ for (const backend of storeBackends()) {
       })
     })
 
+    describe('resetAccount', () => {
+      it('empties one account (items, state, events, clock) and leaves the others alone', async () => {
+        const clock = new ManualClock(T0)
+        const { store, accountId: a } = await openWithAccount(clock)
+        const b = (await store.createAccount('globex')).id
+        for (const id of [a, b]) {
+          await store.write(id, async (tx) => {
+            await put(tx, 'chats', 'c1')
+            await put(tx, 'agent_timeline', 't1')
+            await tx.putState('queue', 'd1', '"x"')
+            expect(await tx.markEvent('evt')).toBe(true)
+          })
+        }
+        clock.advance(10)
+        await store.resetAccount(a)
+        expect(await store.lastPosition(a)).toBe(0)
+        expect(await readAll(store, a, 'chats', 10)).toEqual([])
+        expect(await readAll(store, a, 'agent_timeline', 10)).toEqual([])
+        expect(await store.lastPosition(b)).toBe(T0)
+        expect(await readAll(store, b, 'chats', 10)).toHaveLength(1)
+        await store.write(a, async (tx) => {
+          expect(tx.position).toBe(T0 + 10)
+          expect(await tx.getState('queue', 'd1')).toBeUndefined()
+          expect(await tx.markEvent('evt')).toBe(true) // the event may be applied again
+          expect(await tx.highWaterMark('chats')).toBe(0)
+        })
+        await store.write(b, async (tx) => {
+          expect(await tx.getState('queue', 'd1')).toBe('"x"')
+          expect(await tx.markEvent('evt')).toBe(false)
+        })
+      })
+
+      it('refills in the same transaction, or keeps the old data when the refill fails', async () => {
+        const clock = new ManualClock(T0)
+        const { store, accountId } = await openWithAccount(clock)
+        await store.write(accountId, (tx) => put(tx, 'chats', 'old'))
+        clock.advance(100)
+        await expect(
+          store.resetAccount(accountId, async (tx) => {
+            await put(tx, 'chats', 'half')
+            throw new Error('refill failed')
+          }),
+        ).rejects.toThrow('refill failed')
+        expect((await readAll(store, accountId, 'chats', 10)).map((r) => r.sortId)).toEqual(['old'])
+        await store.resetAccount(accountId, async (tx) => {
+          expect(tx.position).toBe(T0 + 100)
+          await put(tx, 'chats', 'seeded-1', { position: T0 - 50 })
+          await put(tx, 'chats', 'seeded-2', { position: T0 + 100 })
+        })
+        const rows = await readAll(store, accountId, 'chats', 10)
+        expect(rows.map((r) => [r.sortId, r.position])).toEqual([
+          ['seeded-1', T0 - 50],
+          ['seeded-2', T0 + 100],
+        ])
+        expect(await store.lastPosition(accountId)).toBe(T0 + 100)
+      })
+    })
+
     describe('concurrency', () => {
       for (const clockKind of ['system', 'frozen'] as const) {
         it(`serialises 50 concurrent writes with increasing positions (${clockKind} clock)`, async () => {

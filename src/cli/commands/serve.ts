@@ -7,7 +7,7 @@ import {
   SERVE_SETTINGS,
   type ServeFlags,
 } from '../../config/config.js'
-import { systemClock } from '../../domain/clock.js'
+import { ManualClock, systemClock } from '../../domain/clock.js'
 import { createLogger } from '../../observability/logger.js'
 import { startServer, type RunningServer } from '../../server/start-server.js'
 import { loadTlsConfig, type TlsFlags } from '../../config/tls-config.js'
@@ -31,6 +31,7 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'serve this PEM certificate (chain) instead of the local CA one')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--proxy', 'answer HTTPS CONNECT for the Zendesk hosts on the plain port')
+    .option('--no-admin', 'serve neither the admin API nor the console')
     .action(
       action(async (flags: ServeFlags & TlsFlags & PerfFlags) => {
         const env = processEnvironment()
@@ -41,12 +42,18 @@ export function registerServe(program: Command): void {
           tls: loadTlsConfig(flags, env, base.store),
         }
         const logger = createLogger(config.logLevel)
-        const clock = systemClock()
+        const clock =
+          config.admin?.clock === 'manual' ? new ManualClock(systemClock().now()) : systemClock()
         const server = await startServer(config, { clock, logger })
         process.stdout.write(
           `chat-export listening on ${server.url} (store ${redactUrl(config.store)})\n`,
         )
         if (server.tls) process.stdout.write(tlsBanner(server.url, server.tls))
+        if (server.adminToken) {
+          process.stdout.write(
+            `Admin token (this run only; admin API and ${server.url}/console): ${server.adminToken}\n`,
+          )
+        }
         let stopDemo = () => {}
         if (config.demo) {
           const { startDemo } = await import('../../server/demo.js')

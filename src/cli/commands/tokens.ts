@@ -75,7 +75,7 @@ export function registerTokens(program: Command): void {
     action(async (opts: { account: string; store?: string }) => {
       await withStore(opts.store, async (store) => {
         const account = await requireAccount(store, opts.account)
-        process.stdout.write('id\trole\tscopes\tcreated\tstatus\tlabel\n')
+        process.stdout.write('id\trole\tscopes\tcreated\tstatus\texpires\tlabel\n')
         for (const t of await store.listTokens(account.id)) {
           const status = t.revokedAt
             ? 'revoked'
@@ -83,7 +83,7 @@ export function registerTokens(program: Command): void {
               ? 'expired'
               : 'active'
           process.stdout.write(
-            `${t.id}\t${t.role}\t${t.scopes.join(' ')}\t${formatIso(t.createdAt)}\t${status}\t${t.label ?? ''}\n`,
+            `${t.id}\t${t.role}\t${t.scopes.join(' ')}\t${formatIso(t.createdAt)}\t${status}\t${t.expiresAt === null ? 'never' : formatIso(t.expiresAt)}\t${t.label ?? ''}\n`,
           )
         }
       })

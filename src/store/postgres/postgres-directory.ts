@@ -105,13 +105,22 @@ async function list(
 }
 
 /** The directory of a PostgreSQL store; `write` is the store's write with its connection. */
+/** The directory of a PostgreSQL store, with the write that also hands over the connection. */
+export type PostgresDirectory = DirectoryStore & {
+  /** `writeDirectory`, also handing `fn` the transaction's connection (account resets). */
+  writeWithClient<T>(
+    accountId: number,
+    fn: (tx: DirectoryWriteTx, client: pg.PoolClient) => Promise<T>,
+  ): Promise<T>
+}
+
 export function postgresDirectory(
   db: PostgresConnection,
   write: <T>(
     accountId: number,
     fn: (tx: WriteTx, client: pg.PoolClient) => Promise<T>,
   ) => Promise<T>,
-): DirectoryStore {
+): PostgresDirectory {
   const read = <T>(accountId: number, fn: (query: Query) => Promise<T>) =>
     db.inAccount(accountId, 'read', (client) => fn(clientQuery(client)))
   return {
@@ -122,6 +131,12 @@ export function postgresDirectory(
     findEntry: (accountId, kind, lookup) =>
       read(accountId, async (query) => (await query(SQL.find, [accountId, kind, lookup]))[0]),
     writeDirectory<T>(accountId: number, fn: (tx: DirectoryWriteTx) => Promise<T>): Promise<T> {
+      return this.writeWithClient(accountId, (tx) => fn(tx))
+    },
+    writeWithClient<T>(
+      accountId: number,
+      fn: (tx: DirectoryWriteTx, client: pg.PoolClient) => Promise<T>,
+    ): Promise<T> {
       return write(accountId, (tx, client) => {
         const query = clientQuery(client)
         return fn(
@@ -151,6 +166,7 @@ export function postgresDirectory(
               return (result.rowCount ?? 0) > 0
             },
           }),
+          client,
         )
       })
     },

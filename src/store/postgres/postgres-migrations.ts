@@ -334,15 +334,15 @@ function grantsSql(appRole: string): string {
 GRANT SELECT, INSERT ON accounts TO ${appRole};
 GRANT SELECT, INSERT, UPDATE ON tokens TO ${appRole};
 GRANT SELECT, INSERT, UPDATE ON account_clock TO ${appRole};
-GRANT SELECT, INSERT, UPDATE ON items TO ${appRole};
+GRANT SELECT, INSERT, UPDATE, DELETE ON items TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON state TO ${appRole};
-GRANT SELECT, INSERT ON seen_events TO ${appRole};
+GRANT SELECT, INSERT, DELETE ON seen_events TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON directory TO ${appRole};
-GRANT SELECT, INSERT, UPDATE ON directory_ids TO ${appRole};
+GRANT SELECT, INSERT, UPDATE, DELETE ON directory_ids TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON oauth_clients TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON oauth_codes TO ${appRole};
 GRANT SELECT, INSERT, UPDATE ON oauth_grants TO ${appRole};
-GRANT SELECT, INSERT, UPDATE ON chat_index TO ${appRole};
+GRANT SELECT, INSERT, UPDATE, DELETE ON chat_index TO ${appRole};
 GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO ${appRole};
 GRANT EXECUTE ON FUNCTION chat_export_consume_rate_limit(text, integer, bigint, bigint) TO ${appRole};
 `

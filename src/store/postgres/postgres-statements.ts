@@ -32,6 +32,22 @@ export const SQL = {
     name: 'ce_raise_clock',
     text: 'UPDATE account_clock SET last_position = $2 WHERE account_id = $1',
   },
+  // A reset: the account's rows of every stream-data table (its clock is set to 0 after).
+  clearItems: { name: 'ce_clear_items', text: 'DELETE FROM items WHERE account_id = $1' },
+  clearState: { name: 'ce_clear_state', text: 'DELETE FROM state WHERE account_id = $1' },
+  clearEvents: { name: 'ce_clear_events', text: 'DELETE FROM seen_events WHERE account_id = $1' },
+  clearDirectory: {
+    name: 'ce_clear_directory',
+    text: 'DELETE FROM directory WHERE account_id = $1',
+  },
+  clearDirectoryIds: {
+    name: 'ce_clear_directory_ids',
+    text: 'DELETE FROM directory_ids WHERE account_id = $1',
+  },
+  clearChatIndex: {
+    name: 'ce_clear_chat_index',
+    text: 'DELETE FROM chat_index WHERE account_id = $1',
+  },
   lastPosition: {
     name: 'ce_last_position',
     text: 'SELECT last_position FROM account_clock WHERE account_id = $1',

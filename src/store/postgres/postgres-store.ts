@@ -39,8 +39,8 @@ import {
   tokenPrefixTaken,
 } from '../store-rules.js'
 import type { PostgresConnectionOptions } from './postgres-connection.js'
-import { postgresDirectory } from './postgres-directory.js'
-import type { ChatReader, DirectoryStore } from '../directory-port.js'
+import { postgresDirectory, type PostgresDirectory } from './postgres-directory.js'
+import type { ChatReader, DirectoryWriteTx } from '../directory-port.js'
 import { backfillPostgresChatIndex, postgresChats } from './postgres-chats.js'
 import type { OAuthStore } from '../oauth-port.js'
 import { postgresOAuth } from './postgres-oauth.js'
@@ -74,7 +74,7 @@ export class PostgresStore implements Store {
   private readonly db: PostgresConnection
   private readonly clock: Clock
 
-  readonly directory: DirectoryStore
+  readonly directory: PostgresDirectory
   readonly chats: ChatReader
   readonly oauth: OAuthStore
 
@@ -269,6 +269,29 @@ export class PostgresStore implements Store {
       } finally {
         tx.close()
       }
+    })
+  }
+
+  async resetAccount(
+    accountId: number,
+    refill?: (tx: DirectoryWriteTx) => Promise<void>,
+  ): Promise<void> {
+    // One write transaction (holding the sequencer row): the delete, the clock back to 0, then the
+    // refill, whose items raise the clock again when the transaction ends. The directory and the
+    // chat index are the account's data too; OAuth clients and tokens are its configuration.
+    await this.directory.writeWithClient(accountId, async (tx, client) => {
+      for (const clear of [
+        SQL.clearItems,
+        SQL.clearState,
+        SQL.clearEvents,
+        SQL.clearDirectory,
+        SQL.clearDirectoryIds,
+        SQL.clearChatIndex,
+      ]) {
+        await client.query({ ...clear, values: [accountId] })
+      }
+      await client.query({ ...SQL.raiseClock, values: [accountId, 0] })
+      if (refill) await refill(tx)
     })
   }
 

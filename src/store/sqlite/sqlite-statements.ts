@@ -86,6 +86,11 @@ export function storeStatements(reader: Database.Database, writer: Database.Data
       'SELECT last_position FROM account_clock WHERE account_id = ?',
       { pluck: true },
     ),
+    // A reset: the account's rows of every stream-data table (its clock is saved as 0 after).
+    // The account's data (the directory and the chat index too); OAuth clients are configuration.
+    clearAccount: ['items', 'state', 'seen_events', 'directory', 'directory_ids', 'chat_index'].map(
+      (table) => lazyStatement<[number]>(writer, `DELETE FROM ${table} WHERE account_id = ?`),
+    ),
     saveClock: lazyStatement<[number, number]>(
       writer,
       `INSERT INTO account_clock (account_id, last_position) VALUES (?, ?)

@@ -39,7 +39,7 @@ import type { StoreStatements, WriteTxStatements } from './sqlite-statements.js'
 import { storeStatements, writeTxStatements } from './sqlite-statements.js'
 import { SqliteWriteTx } from './sqlite-write-tx.js'
 import { sqliteDirectory } from './sqlite-directory.js'
-import type { ChatReader, DirectoryStore } from '../directory-port.js'
+import type { ChatReader, DirectoryStore, DirectoryWriteTx } from '../directory-port.js'
 import { backfillSqliteChatIndex, sqliteChats } from './sqlite-chats.js'
 import type { OAuthStore } from '../oauth-port.js'
 import { sqliteOAuth } from './sqlite-oauth.js'
@@ -222,6 +222,18 @@ class SqliteStore implements Store {
       } finally {
         tx.end()
       }
+    })
+  }
+
+  async resetAccount(
+    accountId: number,
+    refill?: (tx: DirectoryWriteTx) => Promise<void>,
+  ): Promise<void> {
+    // One write transaction: the delete, the clock back to 0, then the refill at its positions.
+    await this.directory.writeDirectory(accountId, async (tx) => {
+      for (const clear of this.sql.clearAccount) clear().run(accountId)
+      this.sql.saveClock().run(accountId, 0)
+      if (refill) await refill(tx)
     })
   }
 }
