@@ -386,7 +386,7 @@ export class ExportClient {
       }
       let body: string
       try {
-        body = await response.text()
+        body = await untilAborted(response, request.signal)
       } catch (cause) {
         return networkFailure('The response was cut off from', cause)
       }
@@ -516,6 +516,32 @@ function startTimeMicros(startTime: StartTime | undefined): number {
     )
   }
   return micros
+}
+
+/**
+ * The response's text, or a rejection as soon as `signal` aborts. Runtimes do not all end a body
+ * read on abort: Node's fetch, decoding a compressed body, can leave `text()` pending forever,
+ * which would hold a stopped sync (or an expired request timeout) until the process is killed.
+ */
+function untilAborted(response: Response, signal: AbortSignal): Promise<string> {
+  if (signal.aborted) return Promise.reject(abortReason(signal))
+  return new Promise<string>((resolve, reject) => {
+    const onAbort = () => {
+      response.body?.cancel().catch(() => {})
+      reject(abortReason(signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    response.text().then(
+      (text) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(text)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error instanceof Error ? error : new Error(String(error)))
+      },
+    )
+  })
 }
 
 /** `error` and `description` of an error body, when it is the Chat API's JSON shape. */

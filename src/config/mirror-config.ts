@@ -7,7 +7,7 @@
 import type { ExportStream } from '../client/index.js'
 import type { Environment } from './environment.js'
 import type { FlagValues, Setting } from './settings.js'
-import { booleanValue, nonEmpty, oneOf, SettingsReader } from './settings.js'
+import { booleanValue, nonEmpty, SettingsReader } from './settings.js'
 import { STORE } from './store-config.js'
 import { parseDuration, parseStreams, SYNC_SETTINGS } from './sync-config.js'
 
@@ -50,13 +50,8 @@ export const MIRROR_SETTINGS = {
   },
   limit: SYNC_SETTINGS.limit,
   maxRetries: SYNC_SETTINGS.maxRetries,
-  progress: {
-    flag: '--progress <mode>',
-    help: 'bar, lines or auto (bar on a terminal)',
-    default: 'auto',
-    parse: oneOf('bar', 'lines', 'auto'),
-  },
-  quiet: { flag: '-q, --quiet', help: 'print nothing but errors', parse: booleanValue },
+  progress: SYNC_SETTINGS.progress,
+  quiet: SYNC_SETTINGS.quiet,
 } as const satisfies Record<string, Setting<unknown>>
 
 /** What `mirror` runs with, parsed. */

@@ -337,6 +337,25 @@ describe('ExportClient retries', () => {
     expect(reasons).toEqual(['network'])
   })
 
+  it('stops on abort even when the runtime never ends the body read (a stalled decoder)', async () => {
+    // Headers arrive, the body never does, and this fetch ignores the signal once it has
+    // answered: as Node's fetch can do while decoding a compressed body.
+    const stalledFetch: typeof fetch = async () =>
+      new Response(new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}) }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      })
+    const controller = new AbortController()
+    const pages = client({ fetch: stalledFetch, signal: controller.signal }).pages('chats')
+    const outcome = collect(pages).then(
+      () => 'ended',
+      (e: unknown) => (e instanceof Error ? e.name : String(e)),
+    )
+    setTimeout(() => controller.abort(), 50)
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2000))
+    expect(await Promise.race([outcome, timeout])).not.toBe('still waiting')
+  })
+
   it.each([400, 401, 403, 404])(
     'never retries a %i and reports it with the body description',
     async (status) => {
