@@ -81,7 +81,7 @@ describe('the packed tarball', () => {
     ]) {
       expect(existsSync(join(installed, file)), file).toBe(true)
     }
-    for (const absent of ['src', 'test', 'dist/bench']) {
+    for (const absent of ['src', 'test', 'dist/bench', 'dist/proofs']) {
       expect(existsSync(join(installed, absent)), absent).toBe(false)
     }
   })
