@@ -9,7 +9,7 @@ import type { Environment } from './environment.js'
 import type { FlagValues, Setting } from './settings.js'
 import { booleanValue, nonEmpty, SettingsReader } from './settings.js'
 import { STORE } from './store-config.js'
-import { parseDuration, parseStreams, SYNC_SETTINGS } from './sync-config.js'
+import { SYNC_SETTINGS } from './sync-config.js'
 
 /** `mirror`'s settings, in --help order. */
 export const MIRROR_SETTINGS = {
@@ -31,23 +31,13 @@ export const MIRROR_SETTINGS = {
     parse: nonEmpty,
   },
   store: STORE,
-  streams: {
-    flag: '--streams <list>',
-    help: 'comma-separated export streams, or all',
-    default: 'all',
-    parse: parseStreams,
-  },
+  streams: SYNC_SETTINGS.streams,
   follow: {
     flag: '--follow',
     help: 'keep mirroring after catching up, until interrupted (a stop exits 0)',
     parse: booleanValue,
   },
-  interval: {
-    flag: '--interval <duration>',
-    help: 'poll interval with --follow (e.g. 30s, 5m)',
-    default: '30s',
-    parse: parseDuration,
-  },
+  interval: SYNC_SETTINGS.interval,
   limit: SYNC_SETTINGS.limit,
   maxRetries: SYNC_SETTINGS.maxRetries,
   progress: SYNC_SETTINGS.progress,

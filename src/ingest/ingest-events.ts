@@ -289,69 +289,67 @@ export async function applyEventsInTx(
   directoryWrites: DirectoryWrites = {},
 ): Promise<IngestResult> {
   const { dtx, accountCreatedAt = 0 } = directoryWrites
-  {
-    // Every event id is recorded up front, in one statement: the same answers as marking each
-    // event just before folding it, since a failing event rolls the whole batch back anyway.
-    const fresh = await tx.markEvents(events.map((event) => event.id))
-    const access = new TxFoldState(tx)
-    const applied = events.filter((_, index) => fresh[index] === true)
-    await access.prefetch(applied.map(readPlan))
-    // The visitors' chat lists are loaded now: the chats conversions may be attributed to (chats
-    // started in the same batch are among the batch's chat events already).
-    const attributions: ReadPlan[] = []
-    for (const event of applied) {
-      if (event.type !== 'conversion') continue
-      const visitor = await access.getState(FOLD_STATE.visitor, event.visitor_id)
-      attributions.push(attributionReadPlan(event, visitor))
-    }
-    await access.prefetch(attributions)
-    const others: Array<{ stream: StreamName; key: string; sortId: string; body: string }> = []
-    let accepted = 0
-    let duplicates = 0
-    for (let index = 0; index < events.length; index++) {
-      const event = events[index] as IngestEvent
-      if (fresh[index] !== true) {
-        duplicates++
-        continue
-      }
-      if (dtx !== undefined && isDirectoryEvent(event)) {
-        await applyDirectoryEvent(dtx, index, event, { accountId, accountCreatedAt })
-      }
-      const result = await foldEvent(access, event, { accountId })
-      if (!result.ok) {
-        throw new AppError(
-          'INVALID_EVENT',
-          `Event #${index} (${event.id}, ${event.type}) cannot be applied: ${result.error.message}. Nothing in this batch was applied.`,
-          {
-            details: [
-              { index, id: event.id, code: result.error.code, message: result.error.message },
-            ],
-          },
-        )
-      }
-      collect(result.output, access, others)
-      accepted++
-    }
-    await access.flushState()
-    // One position per item (P, P + 1, …; the store raises the clock over them): a client that
-    // restarts from an item's position alone sees at most that one item again (docs/positions.md).
-    const position = tx.position
-    let next = position
-    const chats = streamSpec('chats')
-    for (const chat of access.dirtyChats.values()) {
-      const at = next++
-      await tx.putItem('chats', { ...chats.itemIds(chat), position: at, ...renderChat(chat, at) })
-    }
-    for (const item of others) {
-      await tx.putItem(item.stream, {
-        key: item.key,
-        sortId: item.sortId,
-        position: next++,
-        body: item.body,
-      })
-    }
-    return { accepted, duplicates, position: accepted > 0 ? formatIso(position) : null }
+  // Every event id is recorded up front, in one statement: the same answers as marking each
+  // event just before folding it, since a failing event rolls the whole batch back anyway.
+  const fresh = await tx.markEvents(events.map((event) => event.id))
+  const access = new TxFoldState(tx)
+  const applied = events.filter((_, index) => fresh[index] === true)
+  await access.prefetch(applied.map(readPlan))
+  // The visitors' chat lists are loaded now: the chats conversions may be attributed to (chats
+  // started in the same batch are among the batch's chat events already).
+  const attributions: ReadPlan[] = []
+  for (const event of applied) {
+    if (event.type !== 'conversion') continue
+    const visitor = await access.getState(FOLD_STATE.visitor, event.visitor_id)
+    attributions.push(attributionReadPlan(event, visitor))
   }
+  await access.prefetch(attributions)
+  const others: Array<{ stream: StreamName; key: string; sortId: string; body: string }> = []
+  let accepted = 0
+  let duplicates = 0
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index] as IngestEvent
+    if (fresh[index] !== true) {
+      duplicates++
+      continue
+    }
+    if (dtx !== undefined && isDirectoryEvent(event)) {
+      await applyDirectoryEvent(dtx, index, event, { accountId, accountCreatedAt })
+    }
+    const result = await foldEvent(access, event, { accountId })
+    if (!result.ok) {
+      throw new AppError(
+        'INVALID_EVENT',
+        `Event #${index} (${event.id}, ${event.type}) cannot be applied: ${result.error.message}. Nothing in this batch was applied.`,
+        {
+          details: [
+            { index, id: event.id, code: result.error.code, message: result.error.message },
+          ],
+        },
+      )
+    }
+    collect(result.output, access, others)
+    accepted++
+  }
+  await access.flushState()
+  // One position per item (P, P + 1, …; the store raises the clock over them): a client that
+  // restarts from an item's position alone sees at most that one item again (docs/positions.md).
+  const position = tx.position
+  let next = position
+  const chats = streamSpec('chats')
+  for (const chat of access.dirtyChats.values()) {
+    const at = next++
+    await tx.putItem('chats', { ...chats.itemIds(chat), position: at, ...renderChat(chat, at) })
+  }
+  for (const item of others) {
+    await tx.putItem(item.stream, {
+      key: item.key,
+      sortId: item.sortId,
+      position: next++,
+      body: item.body,
+    })
+  }
+  return { accepted, duplicates, position: accepted > 0 ? formatIso(position) : null }
 }
 
 /** Writes a directory event's record; a refusal names the event, as a fold error does. */
