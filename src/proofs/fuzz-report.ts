@@ -21,6 +21,7 @@ export function fuzzTable(r: FuzzReport): string {
     ['/healthz samples', r.healthzSamples],
     ['/healthz p50 / p99 / max (ms)', `${r.healthzP50Ms} / ${r.healthzP99Ms} / ${r.healthzMaxMs}`],
     ['/healthz over 100 ms', r.healthzOver100Ms],
+    ["the fuzzer's own event loop blocked at most (ms)", r.fuzzerLoopMaxMs],
   ])
   const stalls = r.stalls
     .map((s) => `- /healthz ${s.ms} ms while in flight: ${s.inFlight.join(' | ') || '(nothing)'}`)
