@@ -14,13 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import cliProgress from 'cli-progress'
 import { systemClock } from '../domain/clock.js'
-import { streamSpec } from '../domain/streams.js'
 import { issueToken } from '../auth/tokens.js'
-import { importItems } from '../ingest/import-items.js'
 import { openStore } from '../store/open-store.js'
-import { syntheticChats } from './bench-data.js'
+import { loadSyntheticChats } from './load-chats.js'
 import { runExportBench, type Row } from './export-bench.js'
 import { markdownTable } from './table.js'
 import { benchStoreUrls } from './bench-stores.js'
@@ -77,24 +74,7 @@ try {
       now: clock.now(),
     })
     if (only.includes('export') || (only.includes('side') && backend === 'sqlite')) {
-      const bar = new cliProgress.SingleBar(
-        { format: `loading chats [{bar}] {value}/{total} {eta}s`, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-      bar.start(chats, 0)
-      const spec = streamSpec('chats')
-      const data = syntheticChats(chats, clock.now() - 10_000_000)
-      for (let i = 0; i < data.length; i += 5000) {
-        const items = data
-          .slice(i, i + 5000)
-          .map((raw, j) => ({ line: i + j + 1, item: spec.prepare(raw) }))
-        await importItems(store, account.id, 'chats', items, {
-          preserveTimestamps: false,
-          now: clock.now(),
-        })
-        bar.update(Math.min(chats, i + 5000))
-      }
-      bar.stop()
+      await loadSyntheticChats(store, account.id, chats, clock)
     }
     if (only.includes('side') && backend === 'sqlite') {
       log('\n== side by side ==')
