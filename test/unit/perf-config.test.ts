@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config/config.js'
 import { loadPerfConfig } from '../../src/config/perf-config.js'
@@ -16,6 +17,18 @@ describe('performance settings of serve', () => {
     expect(() => loadPerfConfig({ compression: 'zstd' }, {})).toThrow(/--compression/)
     expect(() => loadPerfConfig({}, { CHAT_EXPORT_COMPRESSION: 'lz4' })).toThrow(
       /CHAT_EXPORT_COMPRESSION/,
+    )
+  })
+
+  it('read pages in one worker per CPU by default; 0 keeps them in the main thread', () => {
+    expect(loadPerfConfig({}, {}).readWorkers).toBe(availableParallelism())
+    expect(loadPerfConfig({}, { CHAT_EXPORT_READ_WORKERS: '0' }).readWorkers).toBe(0)
+    expect(
+      loadPerfConfig({ readWorkers: '3' }, { CHAT_EXPORT_READ_WORKERS: '0' }).readWorkers,
+    ).toBe(3)
+    expect(() => loadPerfConfig({ readWorkers: '-1' }, {})).toThrow(/--read-workers/)
+    expect(() => loadPerfConfig({}, { CHAT_EXPORT_READ_WORKERS: 'all' })).toThrow(
+      /CHAT_EXPORT_READ_WORKERS/,
     )
   })
 })
