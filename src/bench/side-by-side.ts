@@ -18,7 +18,7 @@ import type { Clock } from '../domain/clock.js'
 import { applyEvents } from '../ingest/ingest-events.js'
 import type { Store } from '../store/store.js'
 import type { ChildServer } from './bench-server.js'
-import { availableParallelism } from 'node:os'
+import { cpus } from 'node:os'
 import { cpuSeconds, describeCpus, spawnListening, spawnServer } from './bench-server.js'
 import type { Row } from './export-bench.js'
 import { benchEvents } from './ingest-bench.js'
@@ -143,7 +143,8 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
   const auth = { authorization: `Bearer ${options.token}` }
   const identity = { ...auth, 'accept-encoding': 'identity' }
   const store = `sqlite:${options.dbPath}`
-  const readWorkers = availableParallelism()
+  // serve's default (one per CPU). Not availableParallelism(): this process is pinned to the load's CPUs.
+  const readWorkers = cpus().length
   const ours = await spawnServer(store, [], { readWorkers })
   const inThread = await spawnServer(store, [], { readWorkers: 0 })
   const floor = await spawnListening(peer('floor-server'), [
