@@ -59,8 +59,9 @@ export type PageReply = PageRows | PageFailure
  * CommonJS or as an ES module (it follows the process's `--input-type`). A failure to open is an
  * unhandled rejection: the worker exits and the pool sees it die. `raw(true)`: rows as
  * [position, sortId, body] arrays, no object per row. The bodies are copied once into one buffer
- * of their own (not Node's shared pool: it is transferred), and the per-row Buffers the driver
- * made die here, so their garbage never reaches the main thread.
+ * of their own (`allocUnsafeSlow`: not Node's shared pool, as it is transferred, and not zeroed,
+ * as every byte is written), and the per-row Buffers the driver made die here, so their garbage
+ * never reaches the main thread.
  */
 export const READ_WORKER_SOURCE = `'use strict'
 import('node:worker_threads').then(async ({ parentPort, workerData }) => {
@@ -100,7 +101,7 @@ import('node:worker_threads').then(async ({ parentPort, workerData }) => {
     const sortIds = new Array(count)
     let total = 0
     for (let i = 0; i < count; i++) total += rows[i][2].length
-    const bytes = new Uint8Array(total)
+    const bytes = Buffer.allocUnsafeSlow(total)
     let at = 0
     for (let i = 0; i < count; i++) {
       const row = rows[i]
