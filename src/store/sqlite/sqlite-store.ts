@@ -76,9 +76,12 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   return asPromise(() => {
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
+    const workers = options.readWorkers ?? 0
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new Error(`readWorkers must be a whole number of at least 0 (got ${workers}).`)
+    }
     // The writer first: it creates the file and sets WAL before any reader opens it.
     const db = SqliteConnection.open(options.path, busyTimeoutMs)
-    const workers = options.readWorkers ?? 0
     const pool =
       workers > 0 ? new SqliteReadPool({ path: options.path, workers, busyTimeoutMs }) : undefined
     return new SqliteStore(db, options.clock, pool)
