@@ -16,23 +16,47 @@ export interface ChildServer {
 
 const CLI = fileURLToPath(new URL('../cli/index.js', import.meta.url))
 
-/** Spawns the server on a free port over `store`. */
-export function spawnServer(store: string, extraArgs: string[] = []): Promise<ChildServer> {
-  return spawnListening(CLI, [
-    'serve',
-    '--store',
-    store,
-    '--port',
-    '0',
-    '--log-level',
-    'error',
-    ...extraArgs,
-  ])
+/**
+ * Spawns the server on a free port over `store`. With `readWorkers` 0 (the default here) it reads
+ * pages in its main thread and is pinned to the server CPU; with read workers it may use every
+ * CPU, the load's too (each worker is a thread of its own, and one CPU would serialise them).
+ */
+export function spawnServer(
+  store: string,
+  extraArgs: string[] = [],
+  options: { readWorkers?: number } = {},
+): Promise<ChildServer> {
+  const readWorkers = options.readWorkers ?? 0
+  return spawnListening(
+    CLI,
+    [
+      'serve',
+      '--store',
+      store,
+      '--port',
+      '0',
+      '--log-level',
+      'error',
+      '--read-workers',
+      String(readWorkers),
+      ...extraArgs,
+    ],
+    { cpus: readWorkers > 0 ? 'all' : 'server' },
+  )
 }
 
 /** Where servers run: CPU 0 (the load runs on the others; see {@link pinLoadToOtherCores}). */
 const SERVER_CPU = '0'
 const canPin = existsSync('/usr/bin/taskset') && cpus().length >= 2
+
+/** The CPUs a server may use: the server CPU, or all of them (servers with read workers). */
+export type ServerCpus = 'server' | 'all'
+
+/** What a server started with `cpus` may use, as a table says it. */
+export function describeCpus(cpusAllowed: ServerCpus): string {
+  if (!canPin) return 'not pinned'
+  return cpusAllowed === 'all' ? `CPUs 0-${cpus().length - 1} (shared with the load)` : 'CPU 0'
+}
 
 /**
  * Pins this process (the load generator) to every CPU but the servers' one, so that the server
@@ -48,12 +72,22 @@ export function pinLoadToOtherCores(): boolean {
 }
 
 /**
- * Runs `node script args...` (pinned to the server CPU when possible) and waits until it prints
- * `listening on http://...`.
+ * Runs `node script args...` (pinned to the server CPU when possible, or to every CPU) and waits
+ * until it prints `listening on http://...`.
  */
-export async function spawnListening(script: string, args: string[]): Promise<ChildServer> {
+export async function spawnListening(
+  script: string,
+  args: string[],
+  options: { cpus?: ServerCpus } = {},
+): Promise<ChildServer> {
+  const allowed =
+    options.cpus === 'all'
+      ? cpus()
+          .map((_, i) => i)
+          .join(',')
+      : SERVER_CPU
   const command = canPin ? '/usr/bin/taskset' : process.execPath
-  const argv = canPin ? ['-c', SERVER_CPU, process.execPath, script, ...args] : [script, ...args]
+  const argv = canPin ? ['-c', allowed, process.execPath, script, ...args] : [script, ...args]
   const child: ChildProcess = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = ''

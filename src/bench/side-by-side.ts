@@ -1,7 +1,9 @@
 /**
  * The side-by-side run (SQLite): our server against its peers over the same database file, in one
  * run, A/B alternated (each round runs the servers in the opposite order), servers pinned to CPU
- * 0 and the load to the other core when taskset is there. Peers (src/bench/peers/, never
+ * 0 and the load to the other core when taskset is there, except our server with read workers
+ * (its default), which may use every CPU; our server reading pages in its main thread
+ * (`--read-workers 0`) runs pinned beside it for the comparison. Peers (src/bench/peers/, never
  * shipped): the floor server (node:http + better-sqlite3 splicing the same bytes), a naive OFFSET +
  * parse/stringify server, and a static buffer (the HTTP ceiling); Zendesk's ceiling is computed
  * (200 requests/minute × 1000 chats). Also projections, compression, depth and ingest.
@@ -16,7 +18,8 @@ import type { Clock } from '../domain/clock.js'
 import { applyEvents } from '../ingest/ingest-events.js'
 import type { Store } from '../store/store.js'
 import type { ChildServer } from './bench-server.js'
-import { cpuSeconds, spawnListening, spawnServer } from './bench-server.js'
+import { cpus } from 'node:os'
+import { cpuSeconds, describeCpus, spawnListening, spawnServer } from './bench-server.js'
 import type { Row } from './export-bench.js'
 import { benchEvents } from './ingest-bench.js'
 import { markdownTable } from './table.js'
@@ -140,7 +143,10 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
   const auth = { authorization: `Bearer ${options.token}` }
   const identity = { ...auth, 'accept-encoding': 'identity' }
   const store = `sqlite:${options.dbPath}`
-  const ours = await spawnServer(store)
+  // serve's default (one per CPU). Not availableParallelism(): this process is pinned to the load's CPUs.
+  const readWorkers = cpus().length
+  const ours = await spawnServer(store, [], { readWorkers })
+  const inThread = await spawnServer(store, [], { readWorkers: 0 })
   const floor = await spawnListening(peer('floor-server'), [
     options.dbPath,
     String(options.accountId),
@@ -149,7 +155,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
     options.dbPath,
     String(options.accountId),
   ])
-  const servers: ChildServer[] = [ours, floor, offset]
+  const servers: ChildServer[] = [ours, inThread, floor, offset]
   const sections: string[] = []
   try {
     // The cursors of every full page, by walking our server once.
@@ -187,6 +193,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
     const full1 = await alternate(
       [
         { name: 'ours', server: ours, paths: cursors, headers: auth },
+        { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
         { name: 'floor', server: floor, paths: cursors },
         { name: 'offset', server: offset, paths: offsetPaths },
         { name: 'static', server: staticServer, paths: ['/'] },
@@ -198,6 +205,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
     const full8 = await alternate(
       [
         { name: 'ours', server: ours, paths: cursors, headers: auth },
+        { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
         { name: 'floor', server: floor, paths: cursors },
       ],
       8,
@@ -207,7 +215,8 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
     const oursFull = full1.get('ours')?.pagesPerSecond ?? 0
     const fullRows: Row[] = []
     const label: Record<string, string> = {
-      ours: 'chat-export serve (keyset, spliced bytes, auth, metrics)',
+      ours: `chat-export serve (keyset, spliced bytes, auth, metrics), ${readWorkers} read workers`,
+      'ours in-thread': 'chat-export serve, --read-workers 0 (pages read in the main thread)',
       floor: 'floor: 40-line node:http + better-sqlite3, same splice',
       offset: 'naive: OFFSET + JSON.parse/stringify per row',
       static: 'static pre-built page (HTTP ceiling)',
@@ -219,6 +228,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
       for (const [name, r] of results) {
         fullRows.push({
           server: label[name] ?? name,
+          'may use': describeCpus(name === 'ours' ? 'all' : 'server'),
           conc,
           'pages/s (rounds)': `${r.pagesPerSecond.toFixed(1)} (${r.rounds.map((x) => x.toFixed(1)).join(', ')})`,
           'chats/s': Math.round(r.pagesPerSecond * 1000),
@@ -235,6 +245,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
     }
     fullRows.push({
       server: "Zendesk's ceiling: 200 requests/minute × 1000 chats",
+      'may use': '-',
       conc: '-',
       'pages/s (rounds)': ZENDESK_PAGES_PER_SECOND.toFixed(1),
       'chats/s': Math.round(ZENDESK_PAGES_PER_SECOND * 1000),
@@ -248,6 +259,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
         markdownTable(
           [
             'server',
+            'may use',
             'conc',
             'pages/s (rounds)',
             'chats/s',
@@ -257,7 +269,15 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
             'ours ÷ this',
           ],
           fullRows,
-        ),
+        ) +
+        '\n\n' +
+        (['ours', 'ours in-thread'] as const)
+          .map((name) => {
+            const one = full1.get(name)?.pagesPerSecond ?? 0
+            const eight = full8.get(name)?.pagesPerSecond ?? 0
+            return `${label[name] ?? name}: 8 clients ÷ 1 client = ${(one > 0 ? eight / one : 0).toFixed(2)}×.`
+          })
+          .join(' '),
     )
 
     // 2. Projections.

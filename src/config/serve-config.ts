@@ -50,6 +50,8 @@ export interface ServeConfig {
   faults?: FaultPlan | undefined
   /** Page compression (perf-config.ts; `serve` always sets it, default br). */
   compression?: CompressionSetting | undefined
+  /** The SQLite store's page-reading worker threads (perf-config.ts); undefined = 0, none. */
+  readWorkers?: number | undefined
   /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
   limits?: LimitsConfig | undefined
   /** OAuth lifetimes and auto-approve; optional for hand-built configs (tests): defaults. */

@@ -59,7 +59,9 @@ export async function startServer(
   config: ServeConfig & { tls?: TlsConfig | undefined },
   deps: StartServerDeps,
 ): Promise<RunningServer> {
-  const store = deps.store ?? (await openStore(config.store, { clock: deps.clock }))
+  const store =
+    deps.store ??
+    (await openStore(config.store, { clock: deps.clock, readWorkers: config.readWorkers }))
   const metrics = createMetrics()
   const ingest = ingestService(store, deps.clock)
   const adminToken =

@@ -8,6 +8,12 @@ import type { Store } from './store.js'
 
 export interface OpenStoreOptions {
   clock: Clock
+  /**
+   * SQLite: worker threads that read pages (default 0: in this thread). `serve` passes its
+   * `--read-workers`; the other commands open the store briefly and read pages in this thread.
+   * PostgreSQL's pages already run on its server, so it ignores this.
+   */
+  readWorkers?: number | undefined
 }
 
 /** Opens (and migrates) the store at `url`. */
@@ -15,7 +21,11 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
   let store: Store
   if (url.startsWith('sqlite:')) {
     const { openSqliteStore } = await import('./sqlite/sqlite-store.js')
-    store = await openSqliteStore({ path: url.slice('sqlite:'.length), clock: options.clock })
+    store = await openSqliteStore({
+      path: url.slice('sqlite:'.length),
+      clock: options.clock,
+      readWorkers: options.readWorkers ?? 0,
+    })
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresStore } = await import('./postgres/postgres-store.js')
     store = await openPostgresStore({ url, clock: options.clock })

@@ -11,7 +11,7 @@ import { AppError } from '../../src/domain/errors.js'
 import type { PageQuery, Store, StoredRow, WriteTx } from '../../src/store/store.js'
 import { DuplicateKeyError } from '../../src/store/store-rules.js'
 import type { StoreHandle } from '../support/stores.js'
-import { storeBackends } from '../support/stores.js'
+import { storeContractBackends } from '../support/stores.js'
 
 /** 2023-11-14T22:13:20Z in µs: a realistic position. */
 const T0 = 1_700_000_000_000_000
@@ -95,8 +95,9 @@ async function put(
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-for (const backend of storeBackends()) {
-  describe(`${backend.name} store contract`, () => {
+for (const backend of storeContractBackends()) {
+  const title = backend.variant ? `${backend.name} (${backend.variant})` : backend.name
+  describe(`${title} store contract`, () => {
     const handles: StoreHandle[] = []
 
     async function open(clock: Clock = new ManualClock(T0)): Promise<StoreHandle> {

@@ -35,6 +35,8 @@ export interface UnavailableStore {
 
 export interface StoreBackend {
   name: 'sqlite' | 'postgres'
+  /** What sets this backend apart from another of the same name (shown in test titles). */
+  variant?: string
   create(clock: Clock): Promise<StoreHandle>
   /** A real store in a real "cannot serve now" condition of its database. */
   unavailable?(clock: Clock): Promise<UnavailableStore>
@@ -50,14 +52,16 @@ async function closedPort(): Promise<number> {
   return address.port
 }
 
-const sqliteBackend: StoreBackend = {
+/** The SQLite store; with `readWorkers`, pages are read by that many worker threads. */
+const sqliteBackend = (readWorkers = 0): StoreBackend => ({
   name: 'sqlite',
+  ...(readWorkers > 0 ? { variant: `${readWorkers} read workers` } : {}),
   async create(clock) {
     const dir = mkdtempSync(join(tmpdir(), 'chat-export-test-'))
     const path = join(dir, 'test.db')
     const opened: Store[] = []
     const open = async (c: Clock) => {
-      const s = await openSqliteStore({ path, clock: c })
+      const s = await openSqliteStore({ path, clock: c, readWorkers })
       await s.migrate()
       opened.push(s)
       return s
@@ -76,7 +80,7 @@ const sqliteBackend: StoreBackend = {
     const dir = mkdtempSync(join(tmpdir(), 'chat-export-busy-'))
     const path = join(dir, 'busy.db')
     // A short wait: the store gives up on the lock after 100 ms instead of 5 s.
-    const store = await openSqliteStore({ path, clock, busyTimeoutMs: 100 })
+    const store = await openSqliteStore({ path, clock, busyTimeoutMs: 100, readWorkers })
     await store.migrate()
     const account = await store.createAccount('acme')
     // Another process's writer: holds the database write lock until cleanup.
@@ -94,7 +98,7 @@ const sqliteBackend: StoreBackend = {
       },
     }
   },
-}
+})
 
 const postgresBackend: StoreBackend = {
   name: 'postgres',
@@ -126,10 +130,22 @@ const postgresBackend: StoreBackend = {
   },
 }
 
-const ALL: StoreBackend[] = [sqliteBackend, postgresBackend]
+const ALL: StoreBackend[] = [sqliteBackend(), postgresBackend]
 
 /** The backends selected for this run. */
 export function storeBackends(): StoreBackend[] {
+  return selected(ALL)
+}
+
+/**
+ * The backends of the store contract: those of {@link storeBackends} and the SQLite store reading
+ * its pages in 2 worker threads, which must answer exactly as the reader in the main thread.
+ */
+export function storeContractBackends(): StoreBackend[] {
+  return selected([...ALL, sqliteBackend(2)])
+}
+
+function selected(backends: StoreBackend[]): StoreBackend[] {
   const only = process.env.STORES?.split(',').map((s) => s.trim())
-  return only ? ALL.filter((b) => only.includes(b.name)) : ALL
+  return only ? backends.filter((b) => only.includes(b.name)) : backends
 }

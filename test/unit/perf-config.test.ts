@@ -18,4 +18,16 @@ describe('performance settings of serve', () => {
       /CHAT_EXPORT_COMPRESSION/,
     )
   })
+
+  it('read pages in the main thread by default; flag over environment', () => {
+    expect(loadPerfConfig({}, {}).readWorkers).toBe(0)
+    expect(loadPerfConfig({}, { CHAT_EXPORT_READ_WORKERS: '2' }).readWorkers).toBe(2)
+    expect(
+      loadPerfConfig({ readWorkers: '3' }, { CHAT_EXPORT_READ_WORKERS: '0' }).readWorkers,
+    ).toBe(3)
+    expect(() => loadPerfConfig({ readWorkers: '-1' }, {})).toThrow(/--read-workers/)
+    expect(() => loadPerfConfig({}, { CHAT_EXPORT_READ_WORKERS: 'all' })).toThrow(
+      /CHAT_EXPORT_READ_WORKERS/,
+    )
+  })
 })

@@ -64,17 +64,26 @@ export function openWriteConnection(
 export const READ_MMAP_BYTES = 1024 * 1024 * 1024
 
 /**
- * Opens the read connection. Read-only, so a bug can never write through it; each statement it
+ * The settings of every read connection, the one in this thread and those of the read workers
+ * (sqlite-read-pool.ts): memory-mapped ({@link READ_MMAP_BYTES}; the writer is not, so a write
+ * never goes through a map), and `query_only` on top of the read-only open.
+ */
+export const READ_PRAGMAS: readonly string[] = [
+  'foreign_keys = ON',
+  `mmap_size = ${READ_MMAP_BYTES}`,
+  'query_only = ON',
+]
+
+/**
+ * Opens a read connection. Read-only, so a bug can never write through it; each statement it
  * runs outside a transaction is its own read transaction: one consistent, committed snapshot.
- * Memory-mapped ({@link READ_MMAP_BYTES}); the writer is not, so a write never goes through a map.
  */
 export function openReadConnection(
   path: string,
   busyTimeoutMs: number = DEFAULT_BUSY_TIMEOUT_MS,
 ): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
-  db.pragma('foreign_keys = ON')
-  db.pragma(`mmap_size = ${READ_MMAP_BYTES}`)
+  for (const pragma of READ_PRAGMAS) db.pragma(pragma)
   return db
 }
 

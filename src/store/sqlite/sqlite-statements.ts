@@ -70,15 +70,35 @@ const BODY_COLUMN: Record<PageBody, string> = {
 export type AfterCursorArgs = [number, string, number, string, number, number]
 export type FromPositionArgs = [number, string, number, number, number]
 
+/** The two forms of page query, by the arguments they take. */
+export type PageForm = 'afterCursor' | 'fromPosition'
+
+/**
+ * The SQL of every page statement, by form and body. Shared by the read connection in this thread
+ * and the read workers (sqlite-read-pool.ts), so both run exactly the same queries.
+ */
+export const PAGE_SQL: Record<PageForm, Record<PageBody, string>> = {
+  afterCursor: pageSqlByBody(pageAfterCursorSql),
+  fromPosition: pageSqlByBody(pageFromPositionSql),
+}
+
+function pageSqlByBody(sql: (body: string) => string): Record<PageBody, string> {
+  return {
+    full: sql(BODY_COLUMN.full),
+    none: sql(BODY_COLUMN.none),
+    summary: sql(BODY_COLUMN.summary),
+  }
+}
+
 /**
  * The store's own statements: on the write connection the account clock, accounts and tokens; on
  * the read connection everything read outside a write transaction.
  */
 export function storeStatements(reader: Database.Database, writer: Database.Database) {
-  const pages = <P extends unknown[]>(sql: (body: string) => string) => ({
-    full: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.full)),
-    none: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.none)),
-    summary: lazyStatement<P, StoredRow>(reader, sql(BODY_COLUMN.summary)),
+  const pages = <P extends unknown[]>(form: PageForm) => ({
+    full: lazyStatement<P, StoredRow>(reader, PAGE_SQL[form].full),
+    none: lazyStatement<P, StoredRow>(reader, PAGE_SQL[form].none),
+    summary: lazyStatement<P, StoredRow>(reader, PAGE_SQL[form].summary),
   })
   return {
     readClock: lazyStatement<[number], number>(
@@ -114,8 +134,8 @@ export function storeStatements(reader: Database.Database, writer: Database.Data
       'UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND account_id = ?',
     ),
 
-    pageAfterCursor: pages<AfterCursorArgs>(pageAfterCursorSql),
-    pageFromPosition: pages<FromPositionArgs>(pageFromPositionSql),
+    pageAfterCursor: pages<AfterCursorArgs>('afterCursor'),
+    pageFromPosition: pages<FromPositionArgs>('fromPosition'),
     lastPosition: lazyStatement<[number], number>(
       reader,
       'SELECT last_position FROM account_clock WHERE account_id = ?',

@@ -3,11 +3,12 @@
  * sqlite-statements.ts, the connections, transactions and error translation in
  * sqlite-connection.ts, the write transaction in sqlite-write-tx.ts.
  *
- * Two connections on one WAL database file. Page queries run on a read-only connection, each as a
- * single SELECT: one committed snapshot. Writes run on the write connection, serialised in this
- * process by an async mutex and across processes by `BEGIN IMMEDIATE` (the database write lock).
- * A write's position is computed after the lock is taken, so position order is commit order; the
- * proof is in docs/positions.md.
+ * Two connections on one WAL database file, and optionally a pool of read workers
+ * (sqlite-read-pool.ts). Page queries run on a read-only connection, in this thread or in a
+ * worker, each as a single SELECT: one committed snapshot. Writes run on the write connection in
+ * this thread, serialised in this process by an async mutex and across processes by
+ * `BEGIN IMMEDIATE` (the database write lock). A write's position is computed after the lock is
+ * taken, so position order is commit order; the proof is in docs/positions.md.
  * @module
  */
 import type { Clock } from '../../domain/clock.js'
@@ -33,7 +34,12 @@ import {
   tokenPrefixTaken,
 } from '../store-rules.js'
 import { asPromise } from './as-promise.js'
-import { isUniqueViolation, SqliteConnection } from './sqlite-connection.js'
+import {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  isUniqueViolation,
+  SqliteConnection,
+} from './sqlite-connection.js'
+import { SqliteReadPool } from './sqlite-read-pool.js'
 import { applySqliteMigrations, CHAT_INDEX_MIGRATION } from './sqlite-migrations.js'
 import type { StoreStatements, WriteTxStatements } from './sqlite-statements.js'
 import { storeStatements, writeTxStatements } from './sqlite-statements.js'
@@ -54,6 +60,11 @@ export interface SqliteStoreOptions {
    * lock, before the store answers STORE_UNAVAILABLE (default 5000 ms).
    */
   busyTimeoutMs?: number
+  /**
+   * Worker threads that run page queries, each on its own read-only connection (default 0: pages
+   * are read in this thread). `serve` sets it with `--read-workers`.
+   */
+  readWorkers?: number
 }
 
 /**
@@ -63,10 +74,18 @@ export interface SqliteStoreOptions {
  * await store.migrate()
  */
 export function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
-  return asPromise(
-    () =>
-      new SqliteStore(SqliteConnection.open(options.path, options.busyTimeoutMs), options.clock),
-  )
+  return asPromise(() => {
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS
+    const workers = options.readWorkers ?? 0
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new Error(`readWorkers must be a whole number of at least 0 (got ${workers}).`)
+    }
+    // The writer first: it creates the file and sets WAL before any reader opens it.
+    const db = SqliteConnection.open(options.path, busyTimeoutMs)
+    const pool =
+      workers > 0 ? new SqliteReadPool({ path: options.path, workers, busyTimeoutMs }) : undefined
+    return new SqliteStore(db, options.clock, pool)
+  })
 }
 
 class SqliteStore implements Store {
@@ -77,9 +96,12 @@ class SqliteStore implements Store {
   readonly chats: ChatReader
   readonly oauth: OAuthStore
 
+  private closing: Promise<void> | undefined
+
   constructor(
     private readonly db: SqliteConnection,
     private readonly clock: Clock,
+    private readonly pool: SqliteReadPool | undefined,
   ) {
     this.sql = storeStatements(db.reader, db.writer)
     this.txStatements = writeTxStatements(db.writer)
@@ -96,7 +118,8 @@ class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    return this.db.close()
+    this.closing ??= Promise.all([this.pool?.close(), this.db.close()]).then(() => undefined)
+    return this.closing
   }
 
   createAccount(name: string): Promise<Account> {
@@ -176,6 +199,7 @@ class SqliteStore implements Store {
   }
 
   readPage(query: PageQuery): Promise<StoredRow[]> {
+    if (this.pool) return this.readPageInWorker(this.pool, query)
     return this.db.read(() => {
       assertPageQuery(query)
       const { accountId, stream, afterPosition, afterSortId, limit } = query
@@ -198,6 +222,24 @@ class SqliteStore implements Store {
             limit,
           )
     })
+  }
+
+  /** The same statements and arguments as the reader in this thread, run by a read worker. */
+  private async readPageInWorker(pool: SqliteReadPool, query: PageQuery): Promise<StoredRow[]> {
+    assertPageQuery(query)
+    const { accountId, stream, afterPosition, afterSortId, limit } = query
+    const maxPosition = query.maxPosition ?? Number.MAX_SAFE_INTEGER
+    const body = query.body ?? 'full'
+    return afterSortId === null
+      ? pool.readPage('fromPosition', body, [accountId, stream, afterPosition, maxPosition, limit])
+      : pool.readPage('afterCursor', body, [
+          accountId,
+          stream,
+          afterPosition,
+          afterSortId,
+          maxPosition,
+          limit,
+        ])
   }
 
   lastPosition(accountId: number): Promise<Micros> {
