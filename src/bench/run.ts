@@ -5,6 +5,7 @@
  *   npm run bench -- --chats 20000 --duration 5 --stores sqlite,postgres
  *   npm run bench -- --only sync --chats 100000
  *   npm run bench -- --only side,ingest --stores sqlite --chats 100000 --out BENCHMARKS.md
+ *   npm run bench -- --only side --sections depth --stores sqlite --chats 1000000
  *
  * `side` is the side-by-side run against the peers (src/bench/peers/, SQLite only); `--out`
  * also writes the printed Markdown to a file and `--chart` the latency chart (PNG).
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'side,export,ingest,sync' },
     out: { type: 'string' },
     chart: { type: 'string', default: 'benchmarks-latency.png' },
+    // The side-by-side comparisons to run (default all), e.g. `--sections depth` for a 1M run.
+    sections: { type: 'string' },
   },
 })
 
@@ -88,6 +91,7 @@ try {
         chats,
         durationSeconds: duration,
         chartPath: values.chart,
+        sections: values.sections === undefined ? undefined : new Set(values.sections.split(',')),
         dir,
         log,
       })

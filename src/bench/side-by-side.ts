@@ -36,7 +36,12 @@ export interface SideBySideOptions {
   chartPath?: string | undefined
   dir: string
   log: (line: string) => void
+  /** Which comparisons to run (default all): full, projections, compression, depth, ingest. */
+  sections?: ReadonlySet<string> | undefined
 }
+
+/** The comparisons of the side-by-side run, in the order they run. */
+export const SIDE_SECTIONS = ['full', 'projections', 'compression', 'depth', 'ingest'] as const
 
 const peer = (name: string) => fileURLToPath(new URL(`./peers/${name}.js`, import.meta.url))
 const ROUNDS = 2
@@ -188,257 +193,278 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
       })
     const offsetPaths = cursors.map((_, i) => `/chats?page=${i}`)
     const sec = options.durationSeconds
+    const want = (name: (typeof SIDE_SECTIONS)[number]) => options.sections?.has(name) ?? true
 
-    // 1. Full pages.
-    const full1 = await alternate(
-      [
-        { name: 'ours', server: ours, paths: cursors, headers: auth },
-        { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
-        { name: 'floor', server: floor, paths: cursors },
-        { name: 'offset', server: offset, paths: offsetPaths },
-        { name: 'static', server: staticServer, paths: ['/'] },
-      ],
-      1,
-      sec,
-      log,
-    )
-    const full8 = await alternate(
-      [
-        { name: 'ours', server: ours, paths: cursors, headers: auth },
-        { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
-        { name: 'floor', server: floor, paths: cursors },
-      ],
-      8,
-      sec,
-      log,
-    )
-    const oursFull = full1.get('ours')?.pagesPerSecond ?? 0
-    const fullRows: Row[] = []
-    const label: Record<string, string> = {
-      ours: `chat-export serve (keyset, spliced bytes, auth, metrics), ${readWorkers} read workers`,
-      'ours in-thread': 'chat-export serve, --read-workers 0 (pages read in the main thread)',
-      floor: 'floor: 40-line node:http + better-sqlite3, same splice',
-      offset: 'naive: OFFSET + JSON.parse/stringify per row',
-      static: 'static pre-built page (HTTP ceiling)',
-    }
-    for (const [conc, results] of [
-      [1, full1],
-      [8, full8],
-    ] as const) {
-      for (const [name, r] of results) {
-        fullRows.push({
-          server: label[name] ?? name,
-          'may use': describeCpus(name === 'ours' ? 'all' : 'server'),
-          conc,
-          'pages/s (rounds)': `${r.pagesPerSecond.toFixed(1)} (${r.rounds.map((x) => x.toFixed(1)).join(', ')})`,
-          'chats/s': Math.round(r.pagesPerSecond * 1000),
-          'p50 ms': r.p50,
-          'p99 ms': r.p99,
-          'server CPU ms/page': r.cpuMsPerPage,
-          'ours ÷ this':
-            r.pagesPerSecond > 0
-              ? (conc === 1 ? oursFull : (full8.get('ours')?.pagesPerSecond ?? 0)) /
-                r.pagesPerSecond
-              : 0,
-        })
+    if (want('full')) {
+      // 1. Full pages.
+      const full1 = await alternate(
+        [
+          { name: 'ours', server: ours, paths: cursors, headers: auth },
+          { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
+          { name: 'floor', server: floor, paths: cursors },
+          { name: 'offset', server: offset, paths: offsetPaths },
+          { name: 'static', server: staticServer, paths: ['/'] },
+        ],
+        1,
+        sec,
+        log,
+      )
+      const full8 = await alternate(
+        [
+          { name: 'ours', server: ours, paths: cursors, headers: auth },
+          { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
+          { name: 'floor', server: floor, paths: cursors },
+        ],
+        8,
+        sec,
+        log,
+      )
+      const oursFull = full1.get('ours')?.pagesPerSecond ?? 0
+      const fullRows: Row[] = []
+      const label: Record<string, string> = {
+        ours: `chat-export serve (keyset, spliced bytes, auth, metrics), ${readWorkers} read workers`,
+        'ours in-thread': 'chat-export serve, --read-workers 0 (pages read in the main thread)',
+        floor: 'floor: 40-line node:http + better-sqlite3, same splice',
+        offset: 'naive: OFFSET + JSON.parse/stringify per row',
+        static: 'static pre-built page (HTTP ceiling)',
       }
-    }
-    fullRows.push({
-      server: "Zendesk's ceiling: 200 requests/minute × 1000 chats",
-      'may use': '-',
-      conc: '-',
-      'pages/s (rounds)': ZENDESK_PAGES_PER_SECOND.toFixed(1),
-      'chats/s': Math.round(ZENDESK_PAGES_PER_SECOND * 1000),
-      'p50 ms': '-',
-      'p99 ms': '-',
-      'server CPU ms/page': '-',
-      'ours ÷ this': oursFull / ZENDESK_PAGES_PER_SECOND,
-    })
-    sections.push(
-      `### Full pages (\`fields=chats(*)\`, limit 1000, random pages of ${pages})\n\n` +
-        markdownTable(
-          [
-            'server',
-            'may use',
-            'conc',
-            'pages/s (rounds)',
-            'chats/s',
-            'p50 ms',
-            'p99 ms',
-            'server CPU ms/page',
-            'ours ÷ this',
-          ],
-          fullRows,
-        ) +
-        '\n\n' +
-        (['ours', 'ours in-thread'] as const)
-          .map((name) => {
-            const one = full1.get(name)?.pagesPerSecond ?? 0
-            const eight = full8.get(name)?.pagesPerSecond ?? 0
-            return `${label[name] ?? name}: 8 clients ÷ 1 client = ${(one > 0 ? eight / one : 0).toFixed(2)}×.`
+      for (const [conc, results] of [
+        [1, full1],
+        [8, full8],
+      ] as const) {
+        for (const [name, r] of results) {
+          fullRows.push({
+            server: label[name] ?? name,
+            'may use': describeCpus(name === 'ours' ? 'all' : 'server'),
+            conc,
+            'pages/s (rounds)': `${r.pagesPerSecond.toFixed(1)} (${r.rounds.map((x) => x.toFixed(1)).join(', ')})`,
+            'chats/s': Math.round(r.pagesPerSecond * 1000),
+            'p50 ms': r.p50,
+            'p99 ms': r.p99,
+            'server CPU ms/page': r.cpuMsPerPage,
+            'ours ÷ this':
+              r.pagesPerSecond > 0
+                ? (conc === 1 ? oursFull : (full8.get('ours')?.pagesPerSecond ?? 0)) /
+                  r.pagesPerSecond
+                : 0,
           })
-          .join(' '),
-    )
-
-    // 2. Projections.
-    const proj = await alternate(
-      [
-        { name: 'ours chats(*)', server: ours, paths: cursors, headers: auth },
-        { name: `ours ${PROJECTION}`, server: ours, paths: withFields(PROJECTION), headers: auth },
-        { name: 'ours ids only', server: ours, paths: withFields(null), headers: auth },
-        { name: 'floor chats(*)', server: floor, paths: cursors },
-        {
-          name: `floor ${PROJECTION} (json_object in SQL)`,
-          server: floor,
-          paths: withFields(PROJECTION),
-        },
-      ],
-      1,
-      sec,
-      log,
-    )
-    const base = (name: string) =>
-      proj.get(name.startsWith('ours') ? 'ours chats(*)' : 'floor chats(*)')
-    sections.push(
-      `### Projections (one client)\n\n` +
-        markdownTable(
-          ['scenario', 'pages/s', 'server CPU ms/page', 'p50 ms', '× its own full page'],
-          [...proj].map(([name, r]) => ({
-            scenario: name,
-            'pages/s': r.pagesPerSecond,
-            'server CPU ms/page': r.cpuMsPerPage,
-            'p50 ms': r.p50,
-            '× its own full page': r.pagesPerSecond / (base(name)?.pagesPerSecond ?? 1),
-          })),
-        ),
-    )
-
-    // 3. Compression.
-    const comp = await alternate(
-      [
-        { name: 'identity', server: ours, paths: cursors, headers: identity },
-        {
-          name: 'br (quality 1)',
-          server: ours,
-          paths: cursors,
-          headers: { ...auth, 'accept-encoding': 'br' },
-        },
-        {
-          name: 'gzip (level 1)',
-          server: ours,
-          paths: cursors,
-          headers: { ...auth, 'accept-encoding': 'gzip' },
-        },
-      ],
-      1,
-      sec,
-      log,
-    )
-    const plain = comp.get('identity')
-    sections.push(
-      `### Compression (our server, full pages, one client over loopback)\n\n` +
-        markdownTable(
-          [
-            'Accept-Encoding',
-            'pages/s',
-            'server CPU ms/page',
-            'KB/page on the wire',
-            'smaller by',
-            'p50 ms',
-          ],
-          [...comp].map(([name, r]) => ({
-            'Accept-Encoding': name,
-            'pages/s': r.pagesPerSecond,
-            'server CPU ms/page': r.cpuMsPerPage,
-            'KB/page on the wire': r.bytesPerPage / 1000,
-            'smaller by': (plain?.bytesPerPage ?? 0) / r.bytesPerPage,
-            'p50 ms': r.p50,
-          })),
-        ),
-    )
-
-    // 4. Depth: latency against stream position, ours (keyset) and OFFSET, alternated per point.
-    const points = Math.min(12, pages)
-    const depth: Array<{ position: number; ours: number; offset: number }> = []
-    for (let k = 0; k < points; k++) {
-      const index = Math.round((k * (pages - 1)) / Math.max(1, points - 1))
-      const a = await latency(`${ours.url}${cursors[index] ?? ''}`, auth)
-      const b = await latency(`${offset.url}/chats?page=${index}`, {})
-      depth.push({ position: index * 1000, ours: a, offset: b })
-    }
-    const first = depth[0]
-    const last = depth.at(-1)
-    sections.push(
-      `### Depth (median of 3 sequential requests per point)\n\n` +
-        markdownTable(
-          ['server', `first page ms`, `last page (chat ${last?.position ?? 0}) ms`, 'last ÷ first'],
-          [
-            {
-              server: 'ours (keyset)',
-              'first page ms': first?.ours ?? 0,
-              [`last page (chat ${last?.position ?? 0}) ms`]: last?.ours ?? 0,
-              'last ÷ first': (last?.ours ?? 0) / (first?.ours ?? 1),
-            },
-            {
-              server: 'naive (OFFSET)',
-              'first page ms': first?.offset ?? 0,
-              [`last page (chat ${last?.position ?? 0}) ms`]: last?.offset ?? 0,
-              'last ÷ first': (last?.offset ?? 0) / (first?.offset ?? 1),
-            },
-          ],
-        ),
-    )
-    if (options.chartPath) {
-      const { renderLatencyChart } = await import('./latency-chart.js')
-      const written = await renderLatencyChart(depth, options.chartPath)
-      log(written ? `chart: ${options.chartPath}` : 'chart: skipped (no chromium)')
-    }
-
-    // 5. Ingest, in-process and over HTTP, alternated (batches of 1000, fresh accounts).
-    const events = benchEvents(20_000)
-    const ingestRuns: Row[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const how of round % 2 === 0 ? ['in-process', 'HTTP'] : ['HTTP', 'in-process']) {
-        const account = await options.store.createAccount(
-          `side-ingest-${how}-${round}-${Date.now()}`,
-        )
-        const { issueToken } = await import('../auth/tokens.js')
-        const { token } = await issueToken(options.store, {
-          accountId: account.id,
-          role: 'owner',
-          scopes: ['read', 'write'],
-          now: options.clock.now(),
-        })
-        const t0 = performance.now()
-        for (let i = 0; i < events.length; i += 1000) {
-          const batch = events.slice(i, i + 1000)
-          if (how === 'in-process') {
-            await applyEvents(options.store, account.id, batch)
-          } else {
-            const res = await fetch(`${ours.url}/api/chat-export/v1/events`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-              body: JSON.stringify(batch),
-            })
-            if (res.status !== 200)
-              throw new Error(`ingest over HTTP: ${res.status} ${await res.text()}`)
-            await res.arrayBuffer()
-          }
         }
-        const seconds = (performance.now() - t0) / 1000
-        ingestRuns.push({
-          path: how,
-          round: round + 1,
-          events: events.length,
-          'events/s': Math.round(events.length / seconds),
-        })
-        log(`  ingest ${how} round ${round + 1}: ${Math.round(events.length / seconds)} events/s`)
+      }
+      fullRows.push({
+        server: "Zendesk's ceiling: 200 requests/minute × 1000 chats",
+        'may use': '-',
+        conc: '-',
+        'pages/s (rounds)': ZENDESK_PAGES_PER_SECOND.toFixed(1),
+        'chats/s': Math.round(ZENDESK_PAGES_PER_SECOND * 1000),
+        'p50 ms': '-',
+        'p99 ms': '-',
+        'server CPU ms/page': '-',
+        'ours ÷ this': oursFull / ZENDESK_PAGES_PER_SECOND,
+      })
+      sections.push(
+        `### Full pages (\`fields=chats(*)\`, limit 1000, random pages of ${pages})\n\n` +
+          markdownTable(
+            [
+              'server',
+              'may use',
+              'conc',
+              'pages/s (rounds)',
+              'chats/s',
+              'p50 ms',
+              'p99 ms',
+              'server CPU ms/page',
+              'ours ÷ this',
+            ],
+            fullRows,
+          ) +
+          '\n\n' +
+          (['ours', 'ours in-thread'] as const)
+            .map((name) => {
+              const one = full1.get(name)?.pagesPerSecond ?? 0
+              const eight = full8.get(name)?.pagesPerSecond ?? 0
+              return `${label[name] ?? name}: 8 clients ÷ 1 client = ${(one > 0 ? eight / one : 0).toFixed(2)}×.`
+            })
+            .join(' '),
+      )
+    }
+
+    if (want('projections')) {
+      // 2. Projections.
+      const proj = await alternate(
+        [
+          { name: 'ours chats(*)', server: ours, paths: cursors, headers: auth },
+          {
+            name: `ours ${PROJECTION}`,
+            server: ours,
+            paths: withFields(PROJECTION),
+            headers: auth,
+          },
+          { name: 'ours ids only', server: ours, paths: withFields(null), headers: auth },
+          { name: 'floor chats(*)', server: floor, paths: cursors },
+          {
+            name: `floor ${PROJECTION} (json_object in SQL)`,
+            server: floor,
+            paths: withFields(PROJECTION),
+          },
+        ],
+        1,
+        sec,
+        log,
+      )
+      const base = (name: string) =>
+        proj.get(name.startsWith('ours') ? 'ours chats(*)' : 'floor chats(*)')
+      sections.push(
+        `### Projections (one client)\n\n` +
+          markdownTable(
+            ['scenario', 'pages/s', 'server CPU ms/page', 'p50 ms', '× its own full page'],
+            [...proj].map(([name, r]) => ({
+              scenario: name,
+              'pages/s': r.pagesPerSecond,
+              'server CPU ms/page': r.cpuMsPerPage,
+              'p50 ms': r.p50,
+              '× its own full page': r.pagesPerSecond / (base(name)?.pagesPerSecond ?? 1),
+            })),
+          ),
+      )
+    }
+
+    if (want('compression')) {
+      // 3. Compression.
+      const comp = await alternate(
+        [
+          { name: 'identity', server: ours, paths: cursors, headers: identity },
+          {
+            name: 'br (quality 1)',
+            server: ours,
+            paths: cursors,
+            headers: { ...auth, 'accept-encoding': 'br' },
+          },
+          {
+            name: 'gzip (level 1)',
+            server: ours,
+            paths: cursors,
+            headers: { ...auth, 'accept-encoding': 'gzip' },
+          },
+        ],
+        1,
+        sec,
+        log,
+      )
+      const plain = comp.get('identity')
+      sections.push(
+        `### Compression (our server, full pages, one client over loopback)\n\n` +
+          markdownTable(
+            [
+              'Accept-Encoding',
+              'pages/s',
+              'server CPU ms/page',
+              'KB/page on the wire',
+              'smaller by',
+              'p50 ms',
+            ],
+            [...comp].map(([name, r]) => ({
+              'Accept-Encoding': name,
+              'pages/s': r.pagesPerSecond,
+              'server CPU ms/page': r.cpuMsPerPage,
+              'KB/page on the wire': r.bytesPerPage / 1000,
+              'smaller by': (plain?.bytesPerPage ?? 0) / r.bytesPerPage,
+              'p50 ms': r.p50,
+            })),
+          ),
+      )
+    }
+
+    if (want('depth')) {
+      // 4. Depth: latency against stream position, ours (keyset) and OFFSET, alternated per point.
+      const points = Math.min(12, pages)
+      const depth: Array<{ position: number; ours: number; offset: number }> = []
+      for (let k = 0; k < points; k++) {
+        const index = Math.round((k * (pages - 1)) / Math.max(1, points - 1))
+        const a = await latency(`${ours.url}${cursors[index] ?? ''}`, auth)
+        const b = await latency(`${offset.url}/chats?page=${index}`, {})
+        depth.push({ position: index * 1000, ours: a, offset: b })
+      }
+      const first = depth[0]
+      const last = depth.at(-1)
+      sections.push(
+        `### Depth (median of 3 sequential requests per point)\n\n` +
+          markdownTable(
+            [
+              'server',
+              `first page ms`,
+              `last page (chat ${last?.position ?? 0}) ms`,
+              'last ÷ first',
+            ],
+            [
+              {
+                server: 'ours (keyset)',
+                'first page ms': first?.ours ?? 0,
+                [`last page (chat ${last?.position ?? 0}) ms`]: last?.ours ?? 0,
+                'last ÷ first': (last?.ours ?? 0) / (first?.ours ?? 1),
+              },
+              {
+                server: 'naive (OFFSET)',
+                'first page ms': first?.offset ?? 0,
+                [`last page (chat ${last?.position ?? 0}) ms`]: last?.offset ?? 0,
+                'last ÷ first': (last?.offset ?? 0) / (first?.offset ?? 1),
+              },
+            ],
+          ),
+      )
+      if (options.chartPath) {
+        const { renderLatencyChart } = await import('./latency-chart.js')
+        const written = await renderLatencyChart(depth, options.chartPath)
+        log(written ? `chart: ${options.chartPath}` : 'chart: skipped (no chromium)')
       }
     }
-    sections.push(
-      `### Ingest (SQLite, durable, batches of 1000 events)\n\n` +
-        markdownTable(['path', 'round', 'events', 'events/s'], ingestRuns),
-    )
+
+    if (want('ingest')) {
+      // 5. Ingest, in-process and over HTTP, alternated (batches of 1000, fresh accounts).
+      const events = benchEvents(20_000)
+      const ingestRuns: Row[] = []
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const how of round % 2 === 0 ? ['in-process', 'HTTP'] : ['HTTP', 'in-process']) {
+          const account = await options.store.createAccount(
+            `side-ingest-${how}-${round}-${Date.now()}`,
+          )
+          const { issueToken } = await import('../auth/tokens.js')
+          const { token } = await issueToken(options.store, {
+            accountId: account.id,
+            role: 'owner',
+            scopes: ['read', 'write'],
+            now: options.clock.now(),
+          })
+          const t0 = performance.now()
+          for (let i = 0; i < events.length; i += 1000) {
+            const batch = events.slice(i, i + 1000)
+            if (how === 'in-process') {
+              await applyEvents(options.store, account.id, batch)
+            } else {
+              const res = await fetch(`${ours.url}/api/chat-export/v1/events`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+                body: JSON.stringify(batch),
+              })
+              if (res.status !== 200)
+                throw new Error(`ingest over HTTP: ${res.status} ${await res.text()}`)
+              await res.arrayBuffer()
+            }
+          }
+          const seconds = (performance.now() - t0) / 1000
+          ingestRuns.push({
+            path: how,
+            round: round + 1,
+            events: events.length,
+            'events/s': Math.round(events.length / seconds),
+          })
+          log(`  ingest ${how} round ${round + 1}: ${Math.round(events.length / seconds)} events/s`)
+        }
+      }
+      sections.push(
+        `### Ingest (SQLite, durable, batches of 1000 events)\n\n` +
+          markdownTable(['path', 'round', 'events', 'events/s'], ingestRuns),
+      )
+    }
   } finally {
     for (const s of servers) await s.stop()
   }
