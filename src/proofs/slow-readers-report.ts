@@ -18,7 +18,7 @@ export function slowReadersTable(r: SlowReadersReport): string {
     ['unexpected answers (writer errors, 5xx but 503 OVERLOADED)', r.unexpected.length],
     ['RSS at start (MB)', r.rssStartMb],
     [`**peak RSS** (MB, ${r.rssSamples} samples every 100 ms)`, r.rssPeakMb],
-    ['peak RssAnon (MB; the rest of RSS is SQLite file pages)', r.anonPeakMb],
+    ['peak RssAnon (MB; the rest of RSS is file pages: code, SQLite mmap)', r.anonPeakMb],
     ['VmHWM at the end (MB)', r.hwmMb],
     [
       'writers (a batch every, ms) / batches acknowledged / errors',

@@ -344,8 +344,10 @@ async function workload(
       token: account.token,
       rate,
       acceptEncoding: stalled ? undefined : acceptEncoding,
-      // The page is held until the send timeout has passed (plus a margin), or the run is over.
-      releaseAt: () => Math.max(startedAt + sendTimeoutMs + 3000, deadline),
+      // The page is held until the send timeout has passed, or the run is over. The timeout counts
+      // from the server's last progress, which on a loaded machine comes seconds after the first
+      // byte (the kernel's buffers fill slowly): a wide margin, or resuming would save the page.
+      releaseAt: () => Math.max(startedAt + sendTimeoutMs * 1.5 + 5000, deadline),
       stopped: () => stopping && !stalled,
       active: stalled ? new Set() : active,
       onStart: () => {
@@ -456,7 +458,7 @@ async function workload(
     sleep(options.seconds * 1000),
   ])
   // The steady readers stop now; a stalled one ends once it has taken its page after the send
-  // timeout had its chance (so the run lasts up to a send timeout longer than --seconds).
+  // timeout had its chance (so the run lasts up to 1.5 send timeouts longer than --seconds).
   stopping = true
   for (const req of active) req.destroy()
   options.log('waiting for the stalled readers (send timeout)…')
