@@ -24,7 +24,7 @@ export interface LimitsConfig {
 
 export const DEFAULT_LIMITS: LimitsConfig = {
   sendTimeoutSeconds: 60,
-  maxBytesInFlight: 128 * 1024 * 1024,
+  maxBytesInFlight: 64 * 1024 * 1024,
   overloadRetryAfterSeconds: 1,
 }
 

@@ -47,7 +47,6 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     const token = c.var.token
     authorize(token, ['owner', 'administrator'], 'read', 'Incremental export')
     const spec = streamSpec(name)
-    options.sendGuard?.admit()
     const stopTimer = options.metrics?.exportSeconds.startTimer({ stream: name })
     const url = new URL(c.req.url)
     const now = options.clock.now()
@@ -62,39 +61,51 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       if (!(err instanceof AppError && err.code === 'START_TIME_IN_FUTURE')) throw err
       query = parse(await options.store.lastPosition(token.accountId))
     }
-    const page = await buildExportPage({
-      store: options.store,
-      accountId: token.accountId,
-      spec,
-      query,
-      requestUrl: url,
-      // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
-      publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
-      // With a minimum start age, only items older than that age are served, so every next_page
-      // the server issues stays valid when it is followed.
-      maxPosition: minAge > 0 ? now - minAge : undefined,
-    })
-    stopTimer?.()
-    options.metrics?.itemsServed.inc({ stream: name }, page.count)
-    // Buffer.concat allocates a fresh, non-shared ArrayBuffer: hand its bytes over without a copy.
-    const bytes = new Uint8Array(
-      page.body.buffer as ArrayBuffer,
-      page.body.byteOffset,
-      page.body.byteLength,
-    )
-    // The same URL is served compressed or not depending on the request: caches must key on it.
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      vary: 'Accept-Encoding',
+    // Room for the page is reserved before it is built: a refusal costs no build.
+    const guard = options.sendGuard
+    const admission = guard?.admit(name, query.limit)
+    try {
+      const page = await buildExportPage({
+        store: options.store,
+        accountId: token.accountId,
+        spec,
+        query,
+        requestUrl: url,
+        // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
+        publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
+        // With a minimum start age, only items older than that age are served, so every next_page
+        // the server issues stays valid when it is followed.
+        maxPosition: minAge > 0 ? now - minAge : undefined,
+      })
+      stopTimer?.()
+      options.metrics?.itemsServed.inc({ stream: name }, page.count)
+      // Buffer.concat allocates a fresh, non-shared ArrayBuffer: hand its bytes over without a copy.
+      const bytes = new Uint8Array(
+        page.body.buffer as ArrayBuffer,
+        page.body.byteOffset,
+        page.body.byteLength,
+      )
+      // The same URL is served compressed or not depending on the request: caches must key on it.
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        vary: 'Accept-Encoding',
+      }
+      const coding =
+        bytes.byteLength < MIN_COMPRESSED_BYTES
+          ? 'identity'
+          : negotiateEncoding(c.req.header('accept-encoding'), compression)
+      const encode = coding === 'identity' ? undefined : () => compressedStream(bytes, coding)
+      if (encode) headers['content-encoding'] = coding
+      if (guard && admission) {
+        // The compressor starts only once the guard has accepted the page.
+        const counted = { stream: name, count: page.count, body: bytes }
+        return guard.send(c, admission, counted, headers, encode)
+      }
+      return c.body(encode?.() ?? bytes, 200, headers)
+    } finally {
+      // Sent pages are counted by the guard from here on; anything else gives its room back.
+      admission?.release()
     }
-    const coding =
-      bytes.byteLength < MIN_COMPRESSED_BYTES
-        ? 'identity'
-        : negotiateEncoding(c.req.header('accept-encoding'), compression)
-    const encoded = coding === 'identity' ? undefined : compressedStream(bytes, coding)
-    if (encoded) headers['content-encoding'] = coding
-    if (options.sendGuard) return options.sendGuard.send(c, bytes, headers, encoded)
-    return c.body(encoded ?? bytes, 200, headers)
   })
 
   app.all('/:stream', () => {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
@@ -51,9 +52,16 @@ function codeFor(err: NodeJS.ErrnoException): ErrorCode {
 
 /**
  * Attaches JSON answers for parser errors and adapter request errors to a node server created by
- * `serve()` from @hono/node-server. Call once, right after `serve()`.
+ * @hono/node-server: the plain listener (`serve()`) and the HTTPS one (`createAdaptorServer` over
+ * node:http2 with `allowHTTP1`, whose HTTP/1.1 connections go through the same parser and emit
+ * the same `clientError`). Call once, right after the server is made.
  */
-export function attachClientErrors(server: HttpServer, options: ClientErrorOptions): void {
+export function attachClientErrors(
+  target: HttpServer | Http2SecureServer,
+  options: ClientErrorOptions,
+): void {
+  // Both emit 'clientError' and 'request' with the arguments used here (node:http2's compat API).
+  const server = target as HttpServer
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // A client that went away (or a response already under way) has nobody left to answer.
     const gone = err.code === 'ECONNRESET' || err.code === 'EPIPE' || !socket.writable
@@ -80,5 +88,9 @@ export function attachClientErrors(server: HttpServer, options: ClientErrorOptio
     },
   })
   server.removeAllListeners('request')
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => void listener(req, res))
+  server.on(
+    'request',
+    (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
+      void listener(req, res),
+  )
 }

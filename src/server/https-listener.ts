@@ -6,7 +6,9 @@
 import { createAdaptorServer } from '@hono/node-server'
 import { createSecureServer, type Http2SecureServer } from 'node:http2'
 import type { Socket } from 'node:net'
+import type { Logger } from 'pino'
 import type { ServerTlsMaterial } from '../tls/local-ca.js'
+import { attachClientErrors } from './client-errors.js'
 
 type Fetch = (request: Request) => Response | Promise<Response>
 
@@ -20,13 +22,21 @@ export interface TlsServer {
   close(): Promise<void>
 }
 
-/** Builds the TLS server for `fetch` with the given certificate. */
-export function createTlsServer(fetch: Fetch, material: ServerTlsMaterial): TlsServer {
+/**
+ * Builds the TLS server for `fetch` with the given certificate. Requests its HTTP/1.1 parser
+ * rejects get the same JSON error bodies as on the plain listener (`logger` logs them).
+ */
+export function createTlsServer(
+  fetch: Fetch,
+  material: ServerTlsMaterial,
+  logger: Logger,
+): TlsServer {
   const server = createAdaptorServer({
     fetch,
     createServer: createSecureServer,
     serverOptions: { key: material.keyPem, cert: material.certPem, allowHTTP1: true },
   }) as Http2SecureServer
+  attachClientErrors(server, { logger, fetch })
   const sockets = new Set<Socket>()
   const track = (socket: Socket) => {
     sockets.add(socket)

@@ -132,7 +132,7 @@ export async function startServer(
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
   let tls: RunningTls | undefined
   try {
-    tls = await startTls(config, server, app.fetch, deps.clock)
+    tls = await startTls(config, server, app.fetch, deps.clock, deps.logger)
   } catch (err) {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     if (!deps.store) await store.close()

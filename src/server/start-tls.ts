@@ -5,6 +5,7 @@
  */
 import type { ServerType } from '@hono/node-server'
 import type { Server } from 'node:http'
+import type { Logger } from 'pino'
 import type { TlsConfig } from '../config/tls-config.js'
 import type { Clock } from '../domain/clock.js'
 import { serverTlsMaterial } from '../tls/local-ca.js'
@@ -29,11 +30,12 @@ export async function startTls(
   plain: ServerType,
   fetch: Fetch,
   clock: Clock,
+  logger: Logger,
 ): Promise<RunningTls | undefined> {
   const tls = config.tls
   if (!tls || (!tls.https && !tls.proxy)) return undefined
   const material = serverTlsMaterial(tls, new Date(clock.now() / 1000))
-  const server = createTlsServer(fetch, material)
+  const server = createTlsServer(fetch, material, logger)
   const url = tls.https ? await server.listen(config.host, tls.port) : undefined
   const detach = tls.proxy // serve() without a createServer option gives a node:http server: the one with 'connect'.
     ? attachConnectProxy(plain as Server, server)

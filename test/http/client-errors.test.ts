@@ -1,12 +1,18 @@
 /**
  * Requests Node's HTTP parser (or the adapter) rejects before the app sees them still get the
  * documented `{"error", "description"}` body (issue 13, finding 3), over raw sockets; and a client
- * that aborts an upload is logged as a short info line, not as an error with a stack.
+ * that aborts an upload is logged as a short info line, not as an error with a stack. The HTTPS
+ * listener (`serve --tls`) answers its HTTP/1.1 parser errors the same way.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect as connectTls } from 'node:tls'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadTlsConfig } from '../../src/config/tls-config.js'
 import { systemClock } from '../../src/domain/clock.js'
 import { issueToken } from '../../src/auth/tokens.js'
 import { startServer, type RunningServer } from '../../src/server/start-server.js'
@@ -23,6 +29,26 @@ function rawExchange(url: string, bytes: Buffer | string): Promise<string> {
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
     socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')))
     socket.write(bytes)
+  })
+}
+
+/** The same over TLS (HTTP/1.1, as a client that offers no ALPN or only http/1.1 speaks it). */
+function rawTlsExchange(url: string, bytes: Buffer | string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    // The local CA's leaf: this test checks the answer, not the certificate.
+    const socket = connectTls({
+      host: hostname,
+      port: Number(port),
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    })
+    const chunks: Buffer[] = []
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    socket.on('error', reject)
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')))
+    socket.once('secureConnect', () => socket.write(bytes))
   })
 }
 
@@ -51,6 +77,7 @@ describe('parser errors and aborted uploads', () => {
   let server: RunningServer
   let handle: StoreHandle
   let token: string
+  const tlsDir = mkdtempSync(join(tmpdir(), 'chat-export-client-errors-'))
 
   beforeAll(async () => {
     const clock = systemClock()
@@ -75,6 +102,7 @@ describe('parser errors and aborted uploads', () => {
         demoSeed: 42,
         demoSpeed: 1,
         logLevel: 'debug',
+        tls: loadTlsConfig({ tls: true, tlsPort: '0', tlsDir }, {}, 'sqlite:unused'),
       },
       { clock, logger: pino({ level: 'debug' }, sink), store: handle.store },
     )
@@ -91,6 +119,7 @@ describe('parser errors and aborted uploads', () => {
   afterAll(async () => {
     await server.close()
     await handle.cleanup()
+    rmSync(tlsDir, { recursive: true, force: true })
   })
 
   it('answers invalid bytes in the request line with a JSON 400', async () => {
@@ -124,6 +153,30 @@ describe('parser errors and aborted uploads', () => {
   it('answers a request the adapter refuses (backslash in the path) with a JSON 400', async () => {
     const raw = await rawExchange(server.url, 'GET /healthz\\x HTTP/1.1\r\nHost: x\r\n\r\n')
     expectJsonError(raw, 400, 'Bad Request')
+  })
+
+  it('answers invalid bytes in the request line over HTTPS with a JSON 400', async () => {
+    const raw = await rawTlsExchange(
+      server.tls!.url!,
+      Buffer.from('GET /hea\u0001lthz HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
+    )
+    expectJsonError(raw, 400, 'Bad Request')
+  })
+
+  it('answers headers over the limit over HTTPS with a JSON 431', async () => {
+    const raw = await rawTlsExchange(
+      server.tls!.url!,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    )
+    expectJsonError(raw, 431, 'Request Header Fields Too Large')
+  })
+
+  it('still serves well-formed requests over HTTPS', async () => {
+    const raw = await rawTlsExchange(
+      server.tls!.url!,
+      'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    )
+    expect(parseRaw(raw).status, raw).toBe(200)
   })
 
   it('still serves well-formed requests on the same server', async () => {
