@@ -15,6 +15,7 @@ export function fuzzTable(r: FuzzReport): string {
     ['**stack trace or SQL in a body**', r.leaks],
     ['**error not in the documented shape**', r.badErrorShape],
     ["**another account's item in a read**", r.crossAccount],
+    ["control: the other account's reads naming its own items", r.crossAccountControl],
     [`**no answer within 30 s**`, r.hangs],
     ['not sent (client refused the header) or closed unanswered', r.clientRefused],
     ['slowest request (ms)', r.slowestRequestMs],
@@ -70,6 +71,8 @@ export function fuzzFailures(r: FuzzReport, healthzBudgetMs = 100): string[] {
   if (r.badErrorShape > 0)
     failures.push(`${r.badErrorShape} errors were not JSON of the documented shape`)
   if (r.crossAccount > 0) failures.push(`${r.crossAccount} reads named another account's item`)
+  if (r.crossAccountControl === 0 && r.cases > 0)
+    failures.push("the cross-account check saw none of the other account's items in its own reads")
   if (r.hangs > 0) failures.push(`${r.hangs} requests had no answer within 30 s`)
   if (r.healthzMaxMs > healthzBudgetMs) failures.push(`/healthz waited ${r.healthzMaxMs} ms`)
   return failures
