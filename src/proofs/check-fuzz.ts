@@ -1,6 +1,8 @@
 /**
- * `npm run check:fuzz -- --cases 10000 [--seed N]`: generated requests to every route; exits 1 on
- * any 5xx, leak, error not in the documented shape, or /healthz over 100 ms.
+ * `npm run check:fuzz -- --cases 10000 [--seed N] [--concurrency 4] [--chunk 250]`: `--cases`
+ * generated requests for every route family; exits 1 on any 5xx, leak, error not in the
+ * documented shape, another account's item in a read, a request without an answer, or /healthz
+ * over 100 ms.
  * @module
  */
 import { parseArgs } from 'node:util'
@@ -11,14 +13,22 @@ const { values } = parseArgs({
   options: {
     cases: { type: 'string', default: '10000' },
     seed: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '4' },
+    chunk: { type: 'string', default: '250' },
   },
 })
+const started = performance.now()
 const report = await runFuzz({
   cases: Number(values.cases),
   seed: Number(values.seed),
+  concurrency: Number(values.concurrency),
+  chunk: Number(values.chunk),
   log: (line) => process.stderr.write(`${line}\n`),
 })
-process.stdout.write(`\nfuzz: ${values.cases} cases, seed ${values.seed}\n\n${fuzzTable(report)}\n`)
+const seconds = Math.round((performance.now() - started) / 1000)
+process.stdout.write(
+  `\nfuzz: ${values.cases} cases per route, seed ${values.seed}, ${seconds} s\n\n${fuzzTable(report)}\n`,
+)
 const failures = fuzzFailures(report)
 if (failures.length > 0) {
   process.stderr.write(`\nFAILED: ${failures.join('; ')}\n`)
