@@ -54,6 +54,7 @@ const print = (text: string) => {
   process.stdout.write(text)
 }
 const ingestRows: Row[] = []
+let ingestColumns: string[] = []
 const syncRows: Row[] = []
 let syncColumns: string[] = []
 
@@ -110,9 +111,10 @@ try {
       )
     }
     if (only.includes('ingest')) {
-      const { runIngestBench } = await import('./ingest-bench.js')
+      const { runIngestBench, INGEST_BENCH_COLUMNS } = await import('./ingest-bench.js')
+      ingestColumns = INGEST_BENCH_COLUMNS
       ingestRows.push(
-        ...(await runIngestBench({ store, accountId: account.id, clock, log, backend })),
+        ...(await runIngestBench({ store, storeUrl, accountId: account.id, clock, log, backend })),
       )
     }
     await store.close()
@@ -162,12 +164,7 @@ if (exportRows.length > 0) {
 }
 if (ingestRows.length > 0) {
   print(`\n### Ingest (${machine})\n\n`)
-  print(
-    markdownTable(
-      ['backend', 'batch', 'events', 'events/s', 'ms/batch p50', 'ms/batch p99'],
-      ingestRows,
-    ) + '\n',
-  )
+  print(markdownTable(ingestColumns, ingestRows) + '\n')
 }
 if (syncRows.length > 0) {
   print(`\n### Sync, full sync of the chats stream (${syncChats} chats, ${machine})\n\n`)

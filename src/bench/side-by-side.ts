@@ -434,6 +434,13 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
             scopes: ['read', 'write'],
             now: options.clock.now(),
           })
+          // CPU of whoever does the work: this process in-process, the server's over HTTP.
+          const cpu = async () => {
+            if (how === 'HTTP') return (await cpuSeconds(ours.pid)) ?? 0
+            const usage = process.cpuUsage()
+            return (usage.user + usage.system) / 1e6
+          }
+          const c0 = await cpu()
           const t0 = performance.now()
           for (let i = 0; i < events.length; i += 1000) {
             const batch = events.slice(i, i + 1000)
@@ -451,18 +458,20 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
             }
           }
           const seconds = (performance.now() - t0) / 1000
+          const cpuMs = ((await cpu()) - c0) * 1000
           ingestRuns.push({
             path: how,
             round: round + 1,
             events: events.length,
             'events/s': Math.round(events.length / seconds),
+            'CPU ms/batch': cpuMs / Math.ceil(events.length / 1000),
           })
           log(`  ingest ${how} round ${round + 1}: ${Math.round(events.length / seconds)} events/s`)
         }
       }
       sections.push(
         `### Ingest (SQLite, durable, batches of 1000 events)\n\n` +
-          markdownTable(['path', 'round', 'events', 'events/s'], ingestRuns),
+          markdownTable(['path', 'round', 'events', 'events/s', 'CPU ms/batch'], ingestRuns),
       )
     }
   } finally {

@@ -4,6 +4,8 @@
  * each item). Pure: no I/O.
  * @module
  */
+import type { ChatIndexRow } from './rest/chat-index.js'
+import { chatIndexRow } from './rest/chat-index.js'
 import type { Micros } from './time.js'
 import { formatIso, parseIso, secondsToMicros } from './time.js'
 
@@ -59,6 +61,8 @@ export interface RenderedItem {
   body: string
   /** The body without the attributes `StreamSpec.summaryOmits` names (see `ItemWrite.summary`). */
   summary?: string
+  /** On chats, the body's chat_index row (see `ItemWrite.chatIndex`). */
+  chatIndex?: ChatIndexRow
 }
 
 export interface StreamSpec<S extends StreamName = StreamName> {
@@ -119,15 +123,20 @@ export function chatSummary(chat: Readonly<Record<string, unknown>>): string {
 
 /**
  * A chat as stored at `position`: its `update_timestamp` is that position (the moment of its last
- * change here), and its summary comes from the same object, so projections served from either
- * match exactly. Imports and live ingest both store chats through this.
+ * change here), and its summary and chat_index row come from the same object, so projections
+ * served from either match exactly and the store need not parse the body again for the index.
+ * Imports, live ingest and the REST chat writes all store chats through this.
  */
 export function renderChat(
   chat: Readonly<{ deleted?: boolean }>,
   position: Micros,
-): { body: string; summary: string } {
+): { body: string; summary: string; chatIndex: ChatIndexRow } {
   const stored = { ...chat, update_timestamp: formatIso(position), deleted: chat.deleted ?? false }
-  return { body: JSON.stringify(stored), summary: chatSummary(stored) }
+  return {
+    body: JSON.stringify(stored),
+    summary: chatSummary(stored),
+    chatIndex: chatIndexRow(stored),
+  }
 }
 
 /** Sort ids compare as bytes; agent ids are padded so they also sort as numbers. */

@@ -56,7 +56,7 @@ export function formatMicrosAsDecimalSeconds(micros: Micros): string {
 export function formatIso(micros: Micros): string {
   const whole = Math.floor(micros / MICROS_PER_SECOND)
   const fraction = micros - whole * MICROS_PER_SECOND
-  const base = new Date(whole * 1000).toISOString().slice(0, 19)
+  const base = isoSecondsText(whole)
   return fraction === 0 ? `${base}Z` : `${base}.${String(fraction).padStart(6, '0')}Z`
 }
 
@@ -64,38 +64,149 @@ export function formatIso(micros: Micros): string {
 export function formatIsoMicros(micros: Micros): string {
   const whole = Math.floor(micros / MICROS_PER_SECOND)
   const fraction = micros - whole * MICROS_PER_SECOND
-  const base = new Date(whole * 1000).toISOString().slice(0, 19)
-  return `${base}.${String(fraction).padStart(6, '0')}Z`
+  return `${isoSecondsText(whole)}.${String(fraction).padStart(6, '0')}Z`
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)$/
+const SECONDS_PER_DAY = 86_400
+/** The last second of 9999-12-31: past it, `Date` writes six-digit years. */
+const LAST_FOUR_DIGIT_YEAR_SECOND = 253_402_300_799
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS` of a whole number of seconds since the epoch, exactly as
+ * `new Date(seconds * 1000).toISOString().slice(0, 19)` writes it. Folding and ingest format
+ * several timestamps per event, so years 1970–9999 are written by arithmetic; other values (and
+ * non-integers) go through `Date`, which also throws for them where it would.
+ */
+function isoSecondsText(seconds: number): string {
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > LAST_FOUR_DIGIT_YEAR_SECOND) {
+    return new Date(seconds * 1000).toISOString().slice(0, 19)
+  }
+  const days = Math.floor(seconds / SECONDS_PER_DAY)
+  const inDay = seconds - days * SECONDS_PER_DAY
+  const hours = Math.floor(inDay / 3600)
+  const minutes = Math.floor((inDay - hours * 3600) / 60)
+  const secs = inDay - hours * 3600 - minutes * 60
+  return `${dateText(days)}T${two(hours)}:${two(minutes)}:${two(secs)}`
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n)
+}
+
+/** The last day formatted and its text: consecutive timestamps mostly fall on the same day. */
+let lastDay = -1
+let lastDayText = ''
+
+/**
+ * `YYYY-MM-DD` of a day number (days since 1970-01-01, 0 to 2 932 896), by H. Hinnant's
+ * civil-from-days algorithm (proleptic Gregorian, as `Date`).
+ */
+function dateText(days: number): string {
+  if (days === lastDay) return lastDayText
+  const z = days + 719_468
+  const era = Math.floor(z / 146_097)
+  const doe = z - era * 146_097
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  )
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const month = mp < 10 ? mp + 3 : mp - 9
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+  lastDay = days
+  lastDayText = `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}`
+  return lastDayText
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days-from-civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146_097 + doe - 719_468
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return DAYS_IN_MONTH[month - 1] ?? 0
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
+}
+
+/** The value of the ASCII digits of `text` from `start` (exclusive `end`), or -1 if one is not. */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    value = value * 10 + d
+  }
+  return value
+}
 
 /**
  * Parses an ISO-8601 UTC timestamp (`Z` or `+00:00`, up to nine fractional digits, truncated to
  * microseconds) into microseconds. Returns `undefined` when the text is not such a timestamp.
+ * Accepts exactly `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±00:00|±0000)` with a real calendar date;
+ * read character by character (every event carries several timestamps).
  */
 export function parseIso(text: string): Micros | undefined {
-  const m = ISO.exec(text)
-  if (!m) return undefined
-  const [, y, mo, d, h, mi, s, frac] = m
-  const date = new Date(0)
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
-  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d))
-  date.setUTCHours(Number(h), Number(mi), Number(s), 0)
-  const ms = date.getTime()
-  if (Number.isNaN(ms)) return undefined
+  const length = text.length
   if (
-    date.getUTCFullYear() !== Number(y) ||
-    date.getUTCDate() !== Number(d) ||
-    date.getUTCMonth() !== Number(mo) - 1 ||
-    Number(h) > 23 ||
-    Number(mi) > 59 ||
-    Number(s) > 59
+    length < 20 ||
+    text.charCodeAt(4) !== 45 || // -
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 || // T
+    text.charCodeAt(13) !== 58 || // :
+    text.charCodeAt(16) !== 58
   ) {
     return undefined
   }
-  const micros = (frac ?? '').slice(0, 6).padEnd(6, '0')
-  return (ms / 1000) * MICROS_PER_SECOND + Number(micros)
+  const year = digitsAt(text, 0, 4)
+  const month = digitsAt(text, 5, 7)
+  const day = digitsAt(text, 8, 10)
+  const hours = digitsAt(text, 11, 13)
+  const minutes = digitsAt(text, 14, 16)
+  const seconds = digitsAt(text, 17, 19)
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return undefined
+  }
+  if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59) {
+    return undefined
+  }
+  let i = 19
+  let fraction = 0
+  if (text.charCodeAt(i) === 46) {
+    // .
+    let digits = 0
+    for (i = 20; i < length; i++) {
+      const d = text.charCodeAt(i) - 48
+      if (d < 0 || d > 9) break
+      if (digits < 6) fraction = fraction * 10 + d
+      digits++
+    }
+    if (digits === 0 || digits > 9) return undefined
+    for (; digits < 6; digits++) fraction *= 10
+  }
+  const zone = length - i
+  const sign = text.charCodeAt(i)
+  const utc =
+    zone === 1
+      ? sign === 90 // Z
+      : (sign === 43 || sign === 45) && // + -
+        (zone === 5
+          ? digitsAt(text, i + 1, i + 5) === 0
+          : zone === 6 &&
+            text.charCodeAt(i + 3) === 58 &&
+            digitsAt(text, i + 1, i + 3) === 0 &&
+            digitsAt(text, i + 4, i + 6) === 0)
+  if (!utc) return undefined
+  const total =
+    daysFromCivil(year, month, day) * SECONDS_PER_DAY + hours * 3600 + minutes * 60 + seconds
+  return total * MICROS_PER_SECOND + fraction
 }
 
 /**

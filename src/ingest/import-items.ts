@@ -11,7 +11,7 @@
  * cursor the server ever issued can have passed it.
  * @module
  */
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { timeSlicer } from './time-slicer.js'
 import { AppError } from '../domain/errors.js'
 import type { UnknownAttributes } from '../domain/schemas/index.js'
 import { unknownAttributesOf, validateImportItem } from '../domain/schemas/index.js'
@@ -24,9 +24,6 @@ import { RecordSplitter } from './import-records.js'
 
 /** Most problems reported at once; more would drown the useful ones, so reading stops there. */
 export const MAX_REPORTED_ERRORS = 50
-
-/** How long validation or writing runs before letting other requests in (milliseconds). */
-const SLICE_MS = 4
 
 /** Most distinct unknown attribute paths listed in a summary. */
 const MAX_UNKNOWN_PATHS = 50
@@ -252,19 +249,6 @@ function notUtf8(offset: number): AppError {
     'INVALID_BODY',
     `The import body is not valid UTF-8 (near byte ${offset}). Save the file as UTF-8 and import it again.`,
   )
-}
-
-/**
- * A function to await between small steps: it yields to the event loop once the current slice
- * has run {@link SLICE_MS}. Wall time decides only when to yield, never what is done.
- */
-function timeSlicer(): () => Promise<void> {
-  let sliceStart = performance.now()
-  return async () => {
-    if (performance.now() - sliceStart < SLICE_MS) return
-    await nextTurn()
-    sliceStart = performance.now()
-  }
 }
 
 /** Writes prepared items atomically, yielding between slices so other requests go on. */

@@ -34,6 +34,7 @@ import { formatIso, parseIso } from '../domain/time.js'
 import type { DirectoryWriteTx } from '../store/directory-port.js'
 import type { Store, WriteTx } from '../store/store.js'
 import { applyDirectoryChange } from './directory-writes.js'
+import { timeSlicer } from './time-slicer.js'
 
 /** Most per-event problems reported at once. */
 const MAX_REPORTED = 50
@@ -289,6 +290,9 @@ export async function applyEventsInTx(
   directoryWrites: DirectoryWrites = {},
 ): Promise<IngestResult> {
   const { dtx, accountCreatedAt = 0 } = directoryWrites
+  // A batch of 1000 events is some tens of ms of folding and writing: other requests (reads, on
+  // their own connection) go on between slices. Writes wait for the transaction as before.
+  const pause = timeSlicer()
   // Every event id is recorded up front, in one statement: the same answers as marking each
   // event just before folding it, since a failing event rolls the whole batch back anyway.
   const fresh = await tx.markEvents(events.map((event) => event.id))
@@ -330,6 +334,7 @@ export async function applyEventsInTx(
     }
     collect(result.output, access, others)
     accepted++
+    await pause()
   }
   await access.flushState()
   // One position per item (P, P + 1, …; the store raises the clock over them): a client that
@@ -340,6 +345,7 @@ export async function applyEventsInTx(
   for (const chat of access.dirtyChats.values()) {
     const at = next++
     await tx.putItem('chats', { ...chats.itemIds(chat), position: at, ...renderChat(chat, at) })
+    await pause()
   }
   for (const item of others) {
     await tx.putItem(item.stream, {
@@ -348,6 +354,7 @@ export async function applyEventsInTx(
       position: next++,
       body: item.body,
     })
+    await pause()
   }
   return { accepted, duplicates, position: accepted > 0 ? formatIso(position) : null }
 }

@@ -18,6 +18,7 @@
  *   catalogue's `AppError` `STORE_UNAVAILABLE`, with a retry delay and no SQL in its description.
  * @module
  */
+import type { ChatIndexRow } from '../domain/rest/chat-index.js'
 import type { Micros } from '../domain/time.js'
 import type { StreamName } from '../domain/streams.js'
 import type { ChatReader, DirectoryStore, DirectoryWriteTx } from './directory-port.js'
@@ -96,6 +97,12 @@ export interface ItemWrite {
    * removes) its summary too.
    */
   summary?: string | undefined
+  /**
+   * On the chats stream, the item's chat_index row as `chatIndexRow` derives it from the very
+   * object whose JSON is `body` (`renderChat` gives both). Absent: the store derives it from the
+   * body, parsing it. Writers that already hold the object pass it, saving a parse per chat.
+   */
+  chatIndex?: ChatIndexRow | undefined
 }
 
 /** What a write transaction may do. Every method is scoped to the transaction's account. */

@@ -5,7 +5,10 @@ import {
   parseSearchPage,
   SEARCH_MAX_PAGES,
 } from '../../src/domain/rest/chat-search.js'
+import { chatIndexRowOf } from '../../src/domain/rest/chat-index.js'
+import { renderChat } from '../../src/domain/streams.js'
 import { parseIso } from '../../src/domain/time.js'
+import { syntheticChats } from '../../src/bench/bench-data.js'
 
 const at = (iso: string) => parseIso(iso)!
 
@@ -97,5 +100,17 @@ describe('chats/search page', () => {
     expect(e.description).toMatch(/pagination limit of 251 pages/)
     expect(refusal(() => page('page=0')).code).toBe('INVALID_SEARCH_QUERY')
     expect(refusal(() => page('page=x')).code).toBe('INVALID_SEARCH_QUERY')
+  })
+})
+
+describe('chat index row', () => {
+  it('renderChat gives the row of the very body it renders (the stores write it without parsing)', () => {
+    const chats = syntheticChats(50, at('2026-01-05T00:00:00Z')) as Record<string, unknown>[]
+    // Also one without `deleted` and one deleted: renderChat fills the first, keeps the second.
+    const { deleted: _dropped, ...undeleted } = chats[0]!
+    for (const chat of [...chats, undeleted, { ...chats[1]!, deleted: true }]) {
+      const rendered = renderChat(chat, at('2026-02-01T00:00:00.000123Z'))
+      expect(rendered.chatIndex).toEqual(chatIndexRowOf(rendered.body))
+    }
   })
 })

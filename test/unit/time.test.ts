@@ -172,6 +172,81 @@ describe('ISO timestamps', () => {
   })
 })
 
+/** The Date-based parser the hand-written one replaced: the oracle it must agree with. */
+function referenceParseIso(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)$/.exec(
+    text,
+  )
+  if (!m) return undefined
+  const [, y, mo, d, h, mi, s, frac] = m
+  const date = new Date(0)
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d))
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0)
+  const ms = date.getTime()
+  if (
+    date.getUTCFullYear() !== Number(y) ||
+    date.getUTCDate() !== Number(d) ||
+    date.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  ) {
+    return undefined
+  }
+  return (ms / 1000) * 1_000_000 + Number((frac ?? '').slice(0, 6).padEnd(6, '0'))
+}
+
+describe('ISO timestamps against Date', () => {
+  const digits = (n: number) => fc.stringMatching(new RegExp(`^\\d{${n}}$`))
+  // Near-valid texts: every field over its full digit range, any fraction length, every zone form.
+  const nearIso = fc
+    .tuple(
+      fc.oneof(digits(4), fc.constantFrom('0000', '1900', '2000', '2024', '2100', '9999', '1969')),
+      fc.oneof(digits(2), fc.constantFrom('00', '01', '02', '12', '13')),
+      fc.oneof(digits(2), fc.constantFrom('00', '28', '29', '30', '31', '32')),
+      fc.oneof(digits(2), fc.constantFrom('23', '24')),
+      fc.oneof(digits(2), fc.constantFrom('59', '60')),
+      fc.oneof(digits(2), fc.constantFrom('59', '60')),
+      fc.oneof(fc.constant(''), fc.stringMatching(/^\.\d{0,11}$/)),
+      fc.constantFrom('Z', '+00:00', '-00:00', '+0000', '-0000', '+01:00', '+00:0', 'z', '', 'ZZ'),
+      fc.constantFrom('-', 'T', ':', '/', ' '),
+    )
+    .map(([y, mo, d, h, mi, s, frac, zone, sep]) => {
+      const text = `${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${zone}`
+      // Now and then one separator is replaced, to reach the checks on each.
+      const at = [4, 7, 10, 13, 16][Number(s) % 5] ?? 4
+      return Number(mi) % 7 === 0 ? `${text.slice(0, at)}${sep}${text.slice(at + 1)}` : text
+    })
+
+  it('parses exactly what the Date-based reference parses, to the same value', () => {
+    fc.assert(
+      fc.property(fc.oneof(nearIso, fc.string()), (text) => {
+        expect(parseIso(text)).toBe(referenceParseIso(text))
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+
+  it('formats as Date does, over the whole supported range', () => {
+    const byDate = (micros: number) => {
+      const whole = Math.floor(micros / 1_000_000)
+      const fraction = micros - whole * 1_000_000
+      const base = new Date(whole * 1000).toISOString().slice(0, 19)
+      return fraction === 0 ? `${base}Z` : `${base}.${String(fraction).padStart(6, '0')}Z`
+    }
+    const days = fc.integer({ min: 0, max: 104_249 }).map((d) => d * 86_400_000_000)
+    fc.assert(
+      fc.property(fc.oneof(safeMicros, days), (micros) => {
+        expect(formatIso(micros)).toBe(byDate(micros))
+      }),
+      { numRuns: 5000 },
+    )
+    expect(formatIso(Number.MAX_SAFE_INTEGER)).toBe('2255-06-05T23:47:34.740991Z')
+    expect(formatIso(0)).toBe('1970-01-01T00:00:00Z')
+    expect(formatIso(951_782_400_000_000)).toBe('2000-02-29T00:00:00Z')
+  })
+})
+
 describe('durations', () => {
   it('converts the agent timeline durations to µs and back', () => {
     expect(secondsToMicros(10654.117251)).toBe(10_654_117_251)

@@ -702,7 +702,12 @@ export function applyChatEvent(
   const failed = applyLive(d, event, directory, fail)
   if (failed !== undefined) return failed
   p.lastAt = at
-  const chat = d.changed ? { ...d.chat, ...metricsOf(d.chat, p) } : d.chat
+  // In place, the metrics are written over the owned draft (the same keys in the same order).
+  const chat = d.changed
+    ? options.inPlace
+      ? Object.assign(d.chat, metricsOf(d.chat, p))
+      : { ...d.chat, ...metricsOf(d.chat, p) }
+    : d.chat
   return {
     ok: true,
     state: { chat, private: p },

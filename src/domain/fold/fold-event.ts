@@ -87,6 +87,9 @@ async function loadChat(
   const p = await access.getState(FOLD_STATE.chat, chatId)
   if (item === undefined && p === undefined) return undefined
   if (item === undefined || p === undefined) return 'no_state'
+  // The store's update_timestamp is not folding's: a chat read from the store is copied without
+  // it; one folded earlier in the same batch has none and is used as it is (it is owned).
+  if (!('update_timestamp' in item)) return { chat: item, private: p }
   const { update_timestamp: _ignored, ...chat } = item
   return { chat, private: p }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import type pg from 'pg'
-import type { ChatIndexFilter } from '../../domain/rest/chat-index.js'
+import type { ChatIndexFilter, ChatIndexRow } from '../../domain/rest/chat-index.js'
 import {
   chatIndexFilter,
   chatIndexRowOf,
@@ -21,9 +21,17 @@ import type { ChatReader } from '../directory-port.js'
 import type { PostgresConnection } from './postgres-connection.js'
 import { CHAT_INDEX_SQL } from './postgres-statements.js'
 
-/** The unnest arrays of chat_index rows for `$2…$13` of CHAT_INDEX_SQL.put / .backfill. */
-export function chatIndexColumns(items: readonly { key: string; body: string }[]): unknown[] {
-  const rows = items.map((item) => ({ key: item.key, row: chatIndexRowOf(item.body) }))
+/**
+ * The unnest arrays of chat_index rows for `$2…$13` of CHAT_INDEX_SQL.put / .backfill; an item's
+ * row is derived from its body unless the writer passed it (`chatIndex`).
+ */
+export function chatIndexColumns(
+  items: readonly { key: string; body: string; chatIndex?: ChatIndexRow | undefined }[],
+): unknown[] {
+  const rows = items.map((item) => ({
+    key: item.key,
+    row: item.chatIndex ?? chatIndexRowOf(item.body),
+  }))
   return [
     rows.map((r) => r.key),
     rows.map((r) => r.row.type),

@@ -7,7 +7,7 @@
  * @module
  */
 import type Database from 'better-sqlite3'
-import type { ChatIndexFilter } from '../../domain/rest/chat-index.js'
+import type { ChatIndexFilter, ChatIndexRow } from '../../domain/rest/chat-index.js'
 import {
   chatIndexFilter,
   chatIndexRowOf,
@@ -22,9 +22,13 @@ import type { SqliteConnection } from './sqlite-connection.js'
 import type { ChatIndexArgs } from './sqlite-statements.js'
 import { lazyStatement, PUT_CHAT_INDEX_SQL } from './sqlite-statements.js'
 
-/** The chat_index row of a chats item, as the statement's parameters. */
-export function chatIndexArgs(accountId: number, key: string, body: string): ChatIndexArgs {
-  const row = chatIndexRowOf(body)
+/** The chat_index row of a chats item, as the statement's parameters (`row`: the body's, if known). */
+export function chatIndexArgs(
+  accountId: number,
+  key: string,
+  body: string,
+  row: ChatIndexRow = chatIndexRowOf(body),
+): ChatIndexArgs {
   return [
     accountId,
     key,

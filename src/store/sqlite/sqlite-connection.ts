@@ -19,11 +19,21 @@ import { controlStatements } from './sqlite-statements.js'
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 /**
+ * After how many WAL pages a commit also checkpoints (copies the WAL into the database file and
+ * fsyncs it, inside that COMMIT). SQLite's default, 1000 pages (4 MB), is about three ingest
+ * batches of 1000 events (some 1.5 MB of WAL each), so every third commit paid a checkpoint:
+ * 16 MB checkpoints are rarer, copy a page changed by several batches once, and cut the commit's
+ * mean by about 8 ms per batch (issue 14). Durability is unchanged: each commit is still fsynced.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 4096
+
+/**
  * Opens the write connection, creating the file and its directory if missing.
  *
  * - WAL: readers never block the writer and always see a committed snapshot.
  * - synchronous=FULL: in WAL mode, NORMAL may lose the last commits on power loss; an
  *   acknowledged write (and a position an exporter may already have seen) must survive it.
+ * - wal_autocheckpoint={@link WAL_AUTOCHECKPOINT_PAGES}: see there.
  * - busy_timeout=0 once open: SQLite's busy handler sleeps inside the call, freezing the whole
  *   event loop. If the lock holder is another store in this same process, waiting on that loop to
  *   commit, that is a deadlock until the timeout. `acquireWriteLock` retries asynchronously instead.
@@ -45,6 +55,7 @@ export function openWriteConnection(
     if (mode !== 'wal')
       throw new Error(`Could not switch "${path}" to WAL mode (got ${String(mode)}).`)
     db.pragma('synchronous = FULL')
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`)
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 0')
   } catch (error) {

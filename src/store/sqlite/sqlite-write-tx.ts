@@ -70,7 +70,9 @@ export class SqliteWriteTx implements WriteTx {
         .run(this.accountId, stream, item.key, item.sortId, item.position, body, summary)
       // The chat index row changes with the item, in this transaction (sqlite-chats.ts).
       if (stream === 'chats') {
-        this.statements.putChatIndex().run(...chatIndexArgs(this.accountId, item.key, item.body))
+        this.statements
+          .putChatIndex()
+          .run(...chatIndexArgs(this.accountId, item.key, item.body, item.chatIndex))
       }
       this.highestItemPosition = Math.max(this.highestItemPosition ?? 0, item.position)
     })
