@@ -159,12 +159,13 @@ export class ExportClient {
     // Called unbound, the global fetch of some runtimes throws "Illegal invocation".
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
     // Node's fetch offers only `gzip, deflate` over plain http, and gzip costs the server 3x the
-    // CPU of brotli for a page: name brotli first.
+    // CPU of brotli for a page: name brotli first. Without compression, say `identity`: left
+    // unsaid, Node's fetch would offer gzip on its own (browsers ignore the header either way).
     this.requestHeaders = {
       Authorization: `Bearer ${this.token}`,
       Accept: 'application/json',
-      ...(options.fetch === undefined && options.compression !== false
-        ? { 'Accept-Encoding': 'br, gzip' }
+      ...(options.fetch === undefined
+        ? { 'Accept-Encoding': options.compression === false ? 'identity' : 'br, gzip' }
         : {}),
     }
     this.limit = integerOption('limit', options.limit ?? DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -384,7 +385,7 @@ export class ExportClient {
       } catch (cause) {
         return networkFailure('Could not reach', cause)
       }
-      let body: string
+      let body: Uint8Array
       try {
         body = await untilAborted(response, request.signal)
       } catch (cause) {
@@ -421,7 +422,7 @@ export class ExportClient {
         return { type: 'page', page }
       }
       const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now())
-      const { error: reason, description } = errorFields(body)
+      const { error: reason, description } = errorFields(new TextDecoder().decode(body))
       const error = new ExportHttpError({
         status: response.status,
         error: reason,
@@ -519,22 +520,23 @@ function startTimeMicros(startTime: StartTime | undefined): number {
 }
 
 /**
- * The response's text, or a rejection as soon as `signal` aborts. Runtimes do not all end a body
- * read on abort: Node's fetch, decoding a compressed body, can leave `text()` pending forever,
+ * The response's bytes, or a rejection as soon as `signal` aborts. Runtimes do not all end a body
+ * read on abort: Node's fetch, decoding a compressed body, can leave the read pending forever,
  * which would hold a stopped sync (or an expired request timeout) until the process is killed.
+ * Bytes, not text: a page read for its raw items is never decoded as a whole (export-page.ts).
  */
-function untilAborted(response: Response, signal: AbortSignal): Promise<string> {
+function untilAborted(response: Response, signal: AbortSignal): Promise<Uint8Array> {
   if (signal.aborted) return Promise.reject(abortReason(signal))
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<Uint8Array>((resolve, reject) => {
     const onAbort = () => {
       response.body?.cancel().catch(() => {})
       reject(abortReason(signal))
     }
     signal.addEventListener('abort', onAbort, { once: true })
-    response.text().then(
-      (text) => {
+    response.arrayBuffer().then(
+      (buffer) => {
         signal.removeEventListener('abort', onAbort)
-        resolve(text)
+        resolve(new Uint8Array(buffer))
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort)

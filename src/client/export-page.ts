@@ -9,7 +9,7 @@ import type { ExportStream } from './export-streams.js'
 import { STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
 import { topLevelRawNumber } from './raw-json-number.js'
 import type { RawItem } from './raw-items.js'
-import { scanRawItems } from './raw-items.js'
+import { rawItemOfText, scanRawItemBytes, scanRawItems } from './raw-items.js'
 
 /**
  * Where to resume a stream: plain JSON, safe to store anywhere (it holds no credentials; the token
@@ -105,15 +105,24 @@ export function isHttpUrl(text: string): boolean {
  * A chat-export server writes `{"<stream>":[items…],"count":…,"end_id":…,"end_time":…,
  * "next_page":…}`. That shape is read from the tail first: only the small object after the items
  * is parsed, and with `rawAttributes` the items are found by the scanner in raw-items.ts instead
- * of being parsed. Any other shape (another server's key order, whitespace) is parsed whole.
+ * of being parsed. A body given as bytes is then never decoded as a whole: each raw item is a
+ * view into it. Any other shape (another server's key order, whitespace) is parsed whole.
  */
 export function parsePageBody(
   stream: ExportStream,
-  body: string,
+  body: string | Uint8Array,
   limit: number,
   redactedUrl: string,
   options: ParsePageOptions = {},
 ): ExportPage {
+  if (typeof body !== 'string') {
+    const raw =
+      options.rawAttributes === undefined
+        ? undefined
+        : rawPageOfBytes(stream, body, options.rawAttributes)
+    if (raw !== undefined) return pageOf(stream, raw.tail, raw.items, undefined, limit, redactedUrl)
+    return parsePageBody(stream, utf8Decoder.decode(body), limit, redactedUrl, options)
+  }
   const fail = (what: string) =>
     new ExportProtocolError(
       `The response from ${redactedUrl} is not an export page: ${what}.`,
@@ -124,26 +133,50 @@ export function parsePageBody(
     tail !== undefined && options.rawAttributes !== undefined
       ? scanRawItems(body, stream.length + 5, tail.itemsEnd, options.rawAttributes)
       : undefined
-  let page: Record<string, unknown>
-  let items: ExportItem[] | undefined
-  let rawItems: RawItem[] | undefined = raw
-  if (raw !== undefined && tail !== undefined) {
-    page = tail.fields
-  } else {
-    const data = JSON.parse(body) as unknown
-    if (typeof data !== 'object' || data === null || Array.isArray(data))
-      throw fail('not a JSON object')
-    page = data as Record<string, unknown>
-    const all = page[stream]
-    if (!Array.isArray(all)) throw fail(`no "${stream}" array`)
-    for (const item of all) {
-      if (typeof item !== 'object' || item === null || Array.isArray(item))
-        throw fail('an item is not an object')
-    }
-    items = all as ExportItem[]
-    if (options.rawAttributes !== undefined)
-      rawItems = items.map((item) => rawOf(item, options.rawAttributes ?? []))
+  if (raw !== undefined && tail !== undefined)
+    return pageOf(stream, tail, raw, undefined, limit, redactedUrl)
+  const data = JSON.parse(body) as unknown
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw fail('not a JSON object')
+  const page = data as Record<string, unknown>
+  const all = page[stream]
+  if (!Array.isArray(all)) throw fail(`no "${stream}" array`)
+  for (const item of all) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw fail('an item is not an object')
   }
+  const items = all as ExportItem[]
+  const rawItems =
+    options.rawAttributes === undefined
+      ? undefined
+      : items.map((item) => rawOf(item, options.rawAttributes ?? []))
+  // The tail, when there is one, holds end_time's digits: no need to look through the whole body.
+  const text = tail?.text ?? body
+  return pageOf(stream, { fields: page, text }, rawItems, items, limit, redactedUrl)
+}
+
+const utf8Decoder = new TextDecoder()
+
+/** The page's fields (the tail object, or the whole page) and the text to read `end_time` from. */
+interface PageFields {
+  fields: Record<string, unknown>
+  text: string
+}
+
+/** The checked page, from its fields and its items (raw, parsed, or both). */
+function pageOf(
+  stream: ExportStream,
+  { fields: page, text }: PageFields,
+  rawItems: RawItem[] | undefined,
+  items: ExportItem[] | undefined,
+  limit: number,
+  redactedUrl: string,
+): ExportPage {
+  const fail = (what: string) =>
+    new ExportProtocolError(
+      `The response from ${redactedUrl} is not an export page: ${what}.`,
+      redactedUrl,
+    )
   const count = page.count
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
     throw fail('no integer "count"')
@@ -162,7 +195,7 @@ export function parsePageBody(
     stream,
     items: items ?? [],
     count,
-    endTime: exactEndTime(stream, tail?.text ?? body, page.end_time),
+    endTime: exactEndTime(stream, text, page.end_time),
     endId: typeof endId === 'string' || typeof endId === 'number' ? String(endId) : null,
     nextPage,
     cursor: { stream, nextPage },
@@ -183,6 +216,32 @@ export function parsePageBody(
 }
 
 /**
+ * A body in the chat-export layout, as bytes: its tail (decoded and parsed on its own) and its
+ * items found by the byte scanner. `undefined` for any other layout. As in `pageTail`, the last
+ * `],"` is where the items end.
+ */
+function rawPageOfBytes(
+  stream: ExportStream,
+  body: Uint8Array,
+  attributes: readonly string[],
+): { tail: PageFields; items: RawItem[] } | undefined {
+  const head = `{"${stream}":[`
+  if (body.length < head.length) return undefined
+  for (let k = 0; k < head.length; k++) if (body[k] !== head.charCodeAt(k)) return undefined
+  let close = body.length - 3
+  while (
+    close >= head.length &&
+    !(body[close] === 0x5d && body[close + 1] === 0x2c && body[close + 2] === 0x22)
+  )
+    close--
+  if (close < head.length) return undefined
+  const fields = tailFields(stream, `{${utf8Decoder.decode(body.subarray(close + 2))}`)
+  if (fields === undefined) return undefined
+  const items = scanRawItemBytes(body, head.length, close, attributes)
+  return items === undefined ? undefined : { tail: fields, items }
+}
+
+/**
  * The object after the items of a page in the chat-export layout, parsed on its own, and where
  * the items end. `undefined` for any other layout. The last `],"` of the body is where the items
  * array ends: outside strings the tail holds only scalars, and inside a JSON string a quote is
@@ -191,12 +250,17 @@ export function parsePageBody(
 function pageTail(
   stream: ExportStream,
   body: string,
-): { fields: Record<string, unknown>; text: string; itemsEnd: number } | undefined {
+): (PageFields & { itemsEnd: number }) | undefined {
   const head = `{"${stream}":[`
   if (!body.startsWith(head)) return undefined
   const close = body.lastIndexOf('],"')
   if (close < head.length) return undefined
-  const text = `{${body.slice(close + 2)}`
+  const fields = tailFields(stream, `{${body.slice(close + 2)}`)
+  return fields === undefined ? undefined : { ...fields, itemsEnd: close }
+}
+
+/** The tail object `{"count":…,…}` parsed, or `undefined` when it is not one (another layout). */
+function tailFields(stream: ExportStream, text: string): PageFields | undefined {
   let fields: unknown
   try {
     fields = JSON.parse(text)
@@ -205,7 +269,7 @@ function pageTail(
   }
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined
   if (Object.hasOwn(fields, stream)) return undefined
-  return { fields: fields as Record<string, unknown>, text, itemsEnd: close }
+  return { fields: fields as Record<string, unknown>, text }
 }
 
 /** The raw form of an item that had to be parsed (a page in another layout). */
@@ -215,7 +279,7 @@ function rawOf(item: ExportItem, attributes: readonly string[]): RawItem {
     if (Object.hasOwn(item, name) && item[name] !== undefined)
       found[name] = JSON.stringify(item[name])
   }
-  return { json: JSON.stringify(item), attributes: found }
+  return rawItemOfText(JSON.stringify(item), found)
 }
 
 /** A page that parses but contradicts itself (count ≠ items): retryable, like a cut-off body. */

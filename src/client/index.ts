@@ -14,7 +14,7 @@ export type {
 export type { ExportCursor, ExportItem, ExportPage } from './export-page.js'
 export { parseExportCursor } from './export-page.js'
 export type { RawItem } from './raw-items.js'
-export { scanRawItems } from './raw-items.js'
+export { scanRawItemBytes, scanRawItems } from './raw-items.js'
 export type {
   ExportedAgentEvent,
   ExportedAgentSpan,

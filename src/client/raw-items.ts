@@ -1,26 +1,33 @@
 /**
- * Finds the items of an export page in the response text without parsing them. A chat-export
- * server splices stored bytes into its pages; a sync that stores items as JSON can splice them
- * out again the same way, instead of `JSON.parse` and `JSON.stringify` for every item (the two
- * cost more than the server's whole page).
+ * Finds the items of an export page in the response without parsing them. A chat-export server
+ * splices stored bytes into its pages; a sync that stores items as JSON can splice them out again
+ * the same way, instead of `JSON.parse` and `JSON.stringify` for every item (the two cost more
+ * than the server's whole page).
  *
- * The scanner only tracks what decides where an item ends: strings (with their escapes, found with
- * `indexOf`), and the depth of objects and arrays. On the way it keeps the raw text of a few named
- * top-level attributes (`id`, `deleted`, ...), which is all a destination needs to key an item.
- * It does not validate the JSON inside an item; it answers `undefined` when the structure is not a
+ * The scanners only track what decides where an item ends: strings (with their escapes), and the
+ * depth of objects and arrays. On the way they keep the raw text of a few named top-level
+ * attributes (`id`, `deleted`, ...), which is all a destination needs to key an item. They do not
+ * validate the JSON inside an item; they answer `undefined` when the structure is not a
  * comma-separated sequence of objects, and the caller then parses the page the ordinary way.
+ *
+ * `scanRawItemBytes` works on the body's UTF-8 bytes, so a page is never decoded into one large
+ * string: each item is a view into the body, decoded only if someone reads its `json`. Every byte
+ * of a multi-byte UTF-8 sequence is 0x80 or above, so none can be taken for a quote, a backslash
+ * or a bracket. `scanRawItems` is the same scanner over a string.
  * @module
  */
 
 /** One item of a page, as the server sent it. */
 export interface RawItem {
-  /** The item's JSON text, exactly the bytes the server wrote (no whitespace around it). */
-  json: string
+  /** The item's JSON text, exactly what the server wrote (no whitespace around it). */
+  readonly json: string
+  /** The same text as UTF-8 bytes (a view into the page's body when the page was read as bytes). */
+  readonly bytes: Uint8Array
   /**
    * The raw JSON text of the requested top-level attributes that the item has, e.g.
    * `{ id: '"2412.1.abc"', deleted: 'false' }`. Names are compared as written (unescaped).
    */
-  attributes: Record<string, string>
+  readonly attributes: Record<string, string>
 }
 
 const QUOTE = 0x22
@@ -31,6 +38,174 @@ const OPEN_BRACKET = 0x5b
 const CLOSE_BRACKET = 0x5d
 const COMMA = 0x2c
 const COLON = 0x3a
+
+const utf8Decoder = new TextDecoder()
+const utf8Encoder = new TextEncoder()
+
+/** A raw item that holds its text or its bytes and makes the other on first use. */
+class PageRawItem implements RawItem {
+  private text: string | undefined
+  private utf8: Uint8Array | undefined
+  constructor(
+    text: string | undefined,
+    utf8: Uint8Array | undefined,
+    readonly attributes: Record<string, string>,
+  ) {
+    this.text = text
+    this.utf8 = utf8
+  }
+
+  get json(): string {
+    return (this.text ??= utf8Decoder.decode(this.utf8))
+  }
+
+  get bytes(): Uint8Array {
+    return (this.utf8 ??= utf8Encoder.encode(this.text))
+  }
+}
+
+/** A raw item for JSON text that was written, not found (an item that had to be parsed). */
+export function rawItemOfText(json: string, attributes: Record<string, string>): RawItem {
+  return new PageRawItem(json, undefined, attributes)
+}
+
+/**
+ * The objects in `bytes[start, end)`, which must hold `{…}, {…}, …` (JSON whitespace allowed
+ * between tokens), the inside of a JSON array of objects, as UTF-8. `attributes` names the
+ * top-level attributes whose raw value text to keep. `undefined` when the region is not such a
+ * sequence. Each item's `bytes` is a view into `bytes` (no copy): keep `bytes` unchanged.
+ *
+ * An item is read member by member (`"name": value`); a nested value is skipped by depth alone.
+ * This is as fast as the string scanner on a string and needs no decoded page.
+ */
+export function scanRawItemBytes(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  attributes: readonly string[],
+): RawItem[] | undefined {
+  const names = attributes.map((name) => utf8Encoder.encode(name))
+  const items: RawItem[] = []
+  let i = skipWhitespaceBytes(bytes, start, end)
+  if (i === end) return items
+  for (;;) {
+    if (i >= end || bytes[i] !== OPEN_BRACE) return undefined
+    const itemStart = i
+    const found: Record<string, string> = {}
+    i = skipWhitespaceBytes(bytes, i + 1, end)
+    if (bytes[i] === CLOSE_BRACE) i++
+    else {
+      for (;;) {
+        if (i >= end || bytes[i] !== QUOTE) return undefined
+        const nameStart = i + 1
+        i = endOfStringBytes(bytes, nameStart, end)
+        if (i < 0) return undefined
+        const nameEnd = i - 1
+        i = skipWhitespaceBytes(bytes, i, end)
+        if (i >= end || bytes[i] !== COLON) return undefined
+        i = skipWhitespaceBytes(bytes, i + 1, end)
+        if (i >= end) return undefined
+        const valueStart = i
+        const first = bytes[i++]
+        if (first === QUOTE) i = endOfStringBytes(bytes, i, end)
+        else if (first === OPEN_BRACE || first === OPEN_BRACKET) i = endOfNested(bytes, i, end)
+        else while (i < end && !endsScalar(bytes[i] ?? 0)) i++
+        if (i < 0) return undefined
+        const name = matchName(bytes, nameStart, nameEnd, names)
+        if (name >= 0) found[attributes[name] ?? ''] = decodeSmall(bytes, valueStart, i)
+        i = skipWhitespaceBytes(bytes, i, end)
+        if (i >= end) return undefined
+        const next = bytes[i++]
+        if (next === CLOSE_BRACE) break
+        if (next !== COMMA) return undefined
+        i = skipWhitespaceBytes(bytes, i, end)
+      }
+    }
+    items.push(new PageRawItem(undefined, bytes.subarray(itemStart, i), found))
+    i = skipWhitespaceBytes(bytes, i, end)
+    if (i === end) return items
+    if (bytes[i] !== COMMA) return undefined
+    i = skipWhitespaceBytes(bytes, i + 1, end)
+  }
+}
+
+/** Index just after the quote that closes a string whose text starts at `from`, or -1. */
+function endOfStringBytes(bytes: Uint8Array, from: number, end: number): number {
+  let i = from
+  while (i < end) {
+    const c = bytes[i++]
+    if (c === QUOTE) return i
+    if (c === BACKSLASH) i++
+  }
+  return -1
+}
+
+/**
+ * Index just after the bracket that closes the object or array opened just before `from`, or
+ * -1. Only depth is tracked here: the content of a nested value is not looked at.
+ */
+function endOfNested(bytes: Uint8Array, from: number, end: number): number {
+  let depth = 1
+  let i = from
+  while (i < end) {
+    const c = bytes[i++]
+    if (c === QUOTE) {
+      i = endOfStringBytes(bytes, i, end)
+      if (i < 0) return -1
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (--depth === 0) return i
+    }
+  }
+  return -1
+}
+
+/** Index in `names` of the name spelled by `bytes[start, end)`, or -1. */
+function matchName(bytes: Uint8Array, start: number, end: number, names: Uint8Array[]): number {
+  const length = end - start
+  outer: for (let n = 0; n < names.length; n++) {
+    const name = names[n]
+    if (name === undefined || name.length !== length) continue
+    for (let k = 0; k < length; k++) if (bytes[start + k] !== name[k]) continue outer
+    return n
+  }
+  return -1
+}
+
+/** Whether `c` ends a number or literal: a separator, a closing bracket or whitespace. */
+function endsScalar(c: number): boolean {
+  return (
+    c === COMMA ||
+    c === CLOSE_BRACE ||
+    c === CLOSE_BRACKET ||
+    c === 0x20 ||
+    c === 0x0a ||
+    c === 0x0d ||
+    c === 0x09
+  )
+}
+
+/** The text of a short span: attribute values are mostly ASCII, decoded without TextDecoder. */
+function decodeSmall(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return utf8Decoder.decode(bytes.subarray(start, end))
+  let text = ''
+  for (let k = start; k < end; k++) {
+    const c = bytes[k] ?? 0
+    if (c >= 0x80) return utf8Decoder.decode(bytes.subarray(start, end))
+    text += String.fromCharCode(c)
+  }
+  return text
+}
+
+function skipWhitespaceBytes(bytes: Uint8Array, start: number, end: number): number {
+  let i = start
+  while (i < end) {
+    const c = bytes[i]
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break
+    i++
+  }
+  return i
+}
 
 /**
  * The objects in `text[start, end)`, which must hold `{…}, {…}, …` (JSON whitespace allowed
@@ -98,7 +273,7 @@ export function scanRawItems(
       }
       i++
     }
-    items.push({ json: text.slice(itemStart, i), attributes: found })
+    items.push(new PageRawItem(text.slice(itemStart, i), undefined, found))
     i = skipWhitespace(text, i, end)
     if (i === end) return items
     if (text.charCodeAt(i) !== COMMA) return undefined

@@ -25,11 +25,23 @@ export interface StreamSyncState {
   updatedAt: string
 }
 
+/** One item to upsert. `json` and `bytes` are the same JSON; each is made from the other on demand. */
+export interface PageUpsert {
+  key: ItemKey
+  /** The item's JSON text (as the server sent it when it came through the raw path). */
+  readonly json: string
+  /**
+   * The same JSON as UTF-8, as the server sent it (a view into the page's body) when it came
+   * through the raw path: what a destination that stores the text should write, undecoded.
+   */
+  readonly bytes: Uint8Array
+  deleted: boolean
+}
+
 /** One page, ready to commit. Each key appears at most once across upserts and removals. */
 export interface PageCommit {
   stream: ExportStream
-  /** `json`: the item's JSON text (as the server sent it when it came through the raw path). */
-  upserts: { key: ItemKey; json: string; deleted: boolean }[]
+  upserts: PageUpsert[]
   /** Keys to delete (deleted items in `remove` mode). */
   removals: ItemKey[]
   /** The state to record in the same transaction. */

@@ -43,6 +43,7 @@ import type { Destination, FaultHooks, PageCommit, StreamSyncState } from './des
 import { DestinationError, readAllStates } from './destination.js'
 import type { ItemKey } from './item-key.js'
 import { itemKey } from './item-key.js'
+import { utf8Of } from './utf8-of.js'
 
 interface StateFile extends StreamSyncState {
   version: 1
@@ -101,11 +102,7 @@ class JsonlDestination implements Destination {
     this.lock()
     const current = this.recover(page.stream)
     try {
-      const lines =
-        page.upserts.map(({ json }) => oneLine(json)).join('\n') +
-        (page.upserts.length > 0 ? '\n' : '') +
-        page.removals.map((key) => JSON.stringify(tombstone(key)) + '\n').join('')
-      const bytes = Buffer.from(lines, 'utf8')
+      const bytes = pageLines(page)
       const { data } = jsonlPaths(this.dir, page.stream)
       // The writes and fsyncs run in the thread pool: meanwhile the next page keeps arriving. The
       // steps stay in order (each is awaited), so the commit protocol above is unchanged.
@@ -366,12 +363,32 @@ function readStateFile(dir: string, stream: ExportStream): StateFile | undefined
 }
 
 /**
+ * The page's lines: each upsert's bytes as the server sent them and a line feed, then the
+ * tombstones. Copied once into one buffer; nothing is decoded or re-encoded.
+ */
+function pageLines(page: PageCommit): Buffer {
+  const parts = page.upserts.map((upsert) => oneLine(utf8Of(upsert)))
+  for (const key of page.removals) parts.push(Buffer.from(JSON.stringify(tombstone(key)), 'utf8'))
+  let length = 0
+  for (const part of parts) length += part.length + 1
+  const out = Buffer.allocUnsafe(length)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+    out[at++] = 0x0a
+  }
+  return out
+}
+
+/**
  * The item's JSON on one line. The raw text of a compact server is already; a line break can only
  * be whitespace between tokens (inside a JSON string it is always escaped), so such an item is
  * re-written compactly.
  */
-function oneLine(json: string): string {
-  return json.includes('\n') || json.includes('\r') ? JSON.stringify(JSON.parse(json)) : json
+function oneLine(bytes: Buffer): Buffer {
+  if (bytes.indexOf(0x0a) < 0 && bytes.indexOf(0x0d) < 0) return bytes
+  return Buffer.from(JSON.stringify(JSON.parse(bytes.toString('utf8'))), 'utf8')
 }
 
 /** What a deleted item's line holds in `remove` mode: its key and the flag, nothing personal. */

@@ -17,7 +17,14 @@ import type {
 } from '../client/index.js'
 import { EXPORT_STREAMS, ExportClient } from '../client/index.js'
 import { formatIso } from '../domain/time.js'
-import type { Destination, FaultHooks, PageCommit, StreamSyncState } from './destination.js'
+import { rawItemOfText } from '../client/raw-items.js'
+import type {
+  Destination,
+  FaultHooks,
+  PageCommit,
+  PageUpsert,
+  StreamSyncState,
+} from './destination.js'
 import type { ItemKey } from './item-key.js'
 import { isDeleted, itemKey } from './item-key.js'
 import { openDestination } from './open-destination.js'
@@ -88,6 +95,9 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   if (options.signal?.aborted) stop.abort(options.signal.reason)
   const client = new ExportClient({
+    // Over loopback a compressed page costs both sides CPU and saves nothing: ask for it only
+    // from another host (docs/sync.md, "How items travel"). An explicit setting wins.
+    compression: !isLoopbackUrl(options.from),
     ...options.client,
     baseUrl: options.from,
     token: options.token,
@@ -242,6 +252,22 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
   return { stream, items, pages, cursor: state.cursor }
 }
 
+/** Whether `url` names this machine (localhost, 127.0.0.0/8, ::1); false for what does not parse. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string
+  try {
+    host = new URL(url).hostname.toLowerCase()
+  } catch {
+    return false
+  }
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  )
+}
+
 /** The top-level attributes an item is keyed by, read from its raw text (see item-key.ts). */
 const KEY_ATTRIBUTES = ['id', 'deleted', 'agent_id', 'start_time'] as const
 
@@ -276,26 +302,27 @@ export class RateWindow {
 /**
  * The commit for one page. A key that appears twice on a page (not expected from a correct
  * server) keeps its last version, so the upsert batch never touches one row twice. Items are
- * committed as the JSON text the server sent (`rawItems`), or re-written from `items` for a page
- * that has none.
+ * committed as the JSON the server sent (`rawItems`: its bytes, undecoded), or re-written from
+ * `items` for a page that has none.
  */
 export function buildCommit(
   page: ExportPage,
   state: StreamSyncState,
   deletedMode: DeletedMode,
 ): PageCommit {
-  const latest = new Map<string, { key: ItemKey; json: string; deleted: boolean }>()
-  const add = (key: ItemKey, json: string, deleted: boolean) => {
-    latest.delete(key.key)
-    latest.set(key.key, { key, json, deleted })
+  const latest = new Map<string, Upsert>()
+  const add = (upsert: Upsert) => {
+    latest.delete(upsert.key.key)
+    latest.set(upsert.key.key, upsert)
   }
   if (page.rawItems !== undefined) {
     for (const raw of page.rawItems) {
-      add(rawItemKey(page.stream, raw), raw.json, raw.attributes.deleted === 'true')
+      add(new Upsert(rawItemKey(page.stream, raw), raw, raw.attributes.deleted === 'true'))
     }
   } else {
     for (const item of page.items) {
-      add(itemKey(page.stream, item), JSON.stringify(item), isDeleted(item))
+      const raw = rawItemOfText(JSON.stringify(item), {})
+      add(new Upsert(itemKey(page.stream, item), raw, isDeleted(item)))
     }
   }
   const all = [...latest.values()]
@@ -308,14 +335,38 @@ export function buildCommit(
   }
 }
 
+/** An upsert whose JSON is the raw item's: its text is decoded only if a destination reads it. */
+class Upsert implements PageUpsert {
+  constructor(
+    readonly key: ItemKey,
+    private readonly raw: RawItem,
+    public deleted: boolean,
+  ) {}
+
+  get json(): string {
+    return this.raw.json
+  }
+
+  get bytes(): Uint8Array {
+    return this.raw.bytes
+  }
+}
+
 /** The key of a raw item, from the raw text of its key attributes only. */
 function rawItemKey(stream: ExportStream, raw: RawItem): ItemKey {
   const keyed: ExportItem = {}
   for (const name of KEY_ATTRIBUTES) {
     const text = raw.attributes[name]
-    if (text !== undefined) keyed[name] = JSON.parse(text) as unknown
+    if (text !== undefined) keyed[name] = attributeValue(text)
   }
   return itemKey(stream, keyed)
+}
+
+/** The value of an attribute's raw JSON text; a string without escapes needs no parser. */
+function attributeValue(text: string): unknown {
+  if (text.length >= 2 && text.charCodeAt(0) === 0x22 && !text.includes('\\'))
+    return text.slice(1, -1)
+  return JSON.parse(text) as unknown
 }
 
 function abortError(signal: AbortSignal): Error {

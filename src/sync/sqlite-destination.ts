@@ -14,6 +14,7 @@ import { DestinationError, readAllStates } from './destination.js'
 import type { SyncStateRow } from './sql-schema.js'
 import { SERVER_STORE_MARKER_TABLE } from './sql-schema.js'
 import { stateFromRow } from './state-row.js'
+import { utf8Of } from './utf8-of.js'
 import { childInsert, childTableDdl, columnType, extract, ident } from './typed-sql.js'
 import type { ChildTable, StreamTables } from './typed-tables.js'
 import { childRows, columnValue, STREAM_TABLES } from './typed-tables.js'
@@ -189,9 +190,11 @@ class SqliteDestination implements Destination {
           EXPORT_STREAMS.map((stream) => [stream, typedStatements(db, stream)]),
         ) as Record<ExportStream, TypedStatements>)
       : undefined
+    // `data` is bound as the bytes the server sent and stored as TEXT: SQLite copies them, with
+    // no decoding into a JS string and encoding back (utf8-of.ts makes sure they are UTF-8).
     const idUpsert = (table: string) =>
       db.prepare(
-        `INSERT INTO ${table} (id, deleted, data) VALUES (?, ?, ?)
+        `INSERT INTO ${table} (id, deleted, data) VALUES (?, ?, CAST(? AS TEXT))
          ON CONFLICT (id) DO UPDATE SET deleted = excluded.deleted, data = excluded.data`,
       )
     const idDelete = (table: string) => db.prepare(`DELETE FROM ${table} WHERE id = ?`)
@@ -201,7 +204,7 @@ class SqliteDestination implements Destination {
       department_events: idUpsert('department_events'),
       agent_events: idUpsert('agent_events'),
       agent_timeline: db.prepare(
-        `INSERT INTO agent_timeline (agent_id, start_time, deleted, data) VALUES (?, ?, ?, ?)
+        `INSERT INTO agent_timeline (agent_id, start_time, deleted, data) VALUES (?, ?, ?, CAST(? AS TEXT))
          ON CONFLICT (agent_id, start_time) DO UPDATE SET deleted = excluded.deleted, data = excluded.data`,
       ),
     }
@@ -300,7 +303,9 @@ class SqliteDestination implements Destination {
   private writeItems(page: PageCommit): void {
     const upsert = this.upsertStatements[page.stream]
     const remove = this.deleteStatements[page.stream]
-    page.upserts.forEach(({ key, json: data, deleted }, index) => {
+    page.upserts.forEach((item, index) => {
+      const { key, deleted } = item
+      const data = utf8Of(item)
       const flag = deleted ? 1 : 0
       if (key.kind === 'span') upsert.run(key.agentId, key.startTime, flag, data)
       else upsert.run(key.id, flag, data)

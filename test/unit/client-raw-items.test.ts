@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { scanRawItems } from '../../src/client/raw-items.js'
+import { scanRawItemBytes, scanRawItems } from '../../src/client/raw-items.js'
 import { parsePageBody } from '../../src/client/export-page.js'
 
 const KEYS = ['id', 'deleted', 'agent_id', 'start_time'] as const
@@ -72,6 +72,63 @@ describe('scanRawItems', () => {
   })
 })
 
+const utf8 = (text: string) => new TextEncoder().encode(text)
+
+describe('scanRawItemBytes', () => {
+  it('finds what the string scanner finds, on the UTF-8 bytes, with each item its exact bytes', () => {
+    fc.assert(
+      fc.property(items, fc.constantFrom(undefined, 0, 2), (list, indent) => {
+        const text = JSON.stringify(list, null, indent)
+        const bytes = utf8(text)
+        const fromText = scanRawItems(text, text.indexOf('[') + 1, text.lastIndexOf(']'), KEYS)
+        const fromBytes = scanRawItemBytes(
+          bytes,
+          bytes.indexOf(0x5b) + 1,
+          bytes.lastIndexOf(0x5d),
+          KEYS,
+        )
+        expect(fromBytes).toBeDefined()
+        expect(fromBytes?.map((r) => r.json)).toEqual(fromText?.map((r) => r.json))
+        expect(fromBytes?.map((r) => r.attributes)).toEqual(fromText?.map((r) => r.attributes))
+        fromBytes?.forEach((r) => expect(r.bytes).toEqual(utf8(r.json)))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('refuses what is not a sequence of objects', () => {
+    for (const text of ['[1]', '[{"a":1} {"b":2}]', '[{"a":"x]', '[{"a":[1}]', '[{"a":1},]']) {
+      const bytes = utf8(text)
+      expect(scanRawItemBytes(bytes, 1, bytes.length - 1, KEYS), text).toBeUndefined()
+    }
+  })
+
+  it('refuses a cut-off page at any point', () => {
+    fc.assert(
+      fc.property(
+        items.filter((l) => l.length > 0),
+        fc.nat(),
+        (list, at) => {
+          const bytes = utf8(JSON.stringify(list))
+          const end = 1 + (at % (bytes.length - 2))
+          const cut = scanRawItemBytes(bytes, 1, end, KEYS)
+          const whole = scanRawItemBytes(bytes, 1, bytes.length - 1, KEYS) ?? []
+          // An empty region (end = 1) is a page of no items; the end of each item is a page too.
+          const boundaries = new Set<number>([1])
+          let offset = 1
+          for (const r of whole) {
+            offset += r.bytes.length
+            boundaries.add(offset)
+            offset += 1
+          }
+          if (!boundaries.has(end)) expect(cut).toBeUndefined()
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+})
+
 describe('parsePageBody with raw items', () => {
   it('gives the same page as parsing it whole, with end_time from the tail', () => {
     fc.assert(
@@ -82,7 +139,12 @@ describe('parsePageBody with raw items', () => {
           ? `{"chats":${JSON.stringify(list)},${tail}}`
           : `{${tail}, "chats": ${JSON.stringify(list, null, 1)}}`
         const raw = parsePageBody('chats', body, 1000, 'u', { rawAttributes: KEYS })
+        const fromBytes = parsePageBody('chats', utf8(body), 1000, 'u', { rawAttributes: KEYS })
         const whole = parsePageBody('chats', body, 1000, 'u')
+        expect(fromBytes.endTime).toBe(1608615725123457)
+        expect(fromBytes.nextPage).toBe(url)
+        expect(fromBytes.rawItems?.map((r) => r.json)).toEqual(raw.rawItems?.map((r) => r.json))
+        expect(fromBytes.items).toEqual(whole.items)
         expect(raw.endTime).toBe(1608615725123457)
         expect(whole.endTime).toBe(1608615725123457)
         expect(raw.nextPage).toBe(url)
