@@ -30,6 +30,9 @@ export interface ExportPageRequest {
 export interface ExportPage {
   body: Buffer
   count: number
+  /** The page's `end_time` (as written in the body: µs, or decimal seconds) and `end_id`. */
+  endTime: string
+  endId: string
 }
 
 const COMMA = Buffer.from(',')
@@ -70,7 +73,7 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
   const parts: Buffer[] = [head]
   pushItems(parts, rows, spec, query)
   parts.push(tail)
-  return { body: Buffer.concat(parts), count: rows.length }
+  return { body: Buffer.concat(parts), count: rows.length, endTime, endId }
 }
 
 /** What of each item the page needs from the store. */

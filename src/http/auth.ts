@@ -14,6 +14,11 @@ export interface AuthVariables {
   token: TokenRecord
   /** The fault applied to this request, set by the fault middleware (read by the journal). */
   fault?: string
+  /**
+   * An export page sent as it was built (uncompressed): its size and end cursor, set by the
+   * export route so the journal need not copy and re-read a multi-megabyte body.
+   */
+  exportPage?: { bytes: number; endTime: string; endId: string }
 }
 
 /** Requires a valid bearer token; sets `c.var.token`. */

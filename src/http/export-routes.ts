@@ -96,6 +96,8 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
           : negotiateEncoding(c.req.header('accept-encoding'), compression)
       const encode = coding === 'identity' ? undefined : () => compressedStream(bytes, coding)
       if (encode) headers['content-encoding'] = coding
+      else
+        c.set('exportPage', { bytes: bytes.byteLength, endTime: page.endTime, endId: page.endId })
       if (guard && admission) {
         // The compressor starts only once the guard has accepted the page.
         const counted = { stream: name, count: page.count, body: bytes }

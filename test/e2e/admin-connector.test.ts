@@ -201,6 +201,34 @@ describe('admin API: a connector session', () => {
     await admin('/accounts/connector/faults', { method: 'DELETE' })
   })
 
+  it('journals each page with the size it sent and its exact end cursor, compressed or not', async () => {
+    const url = `${server.url}/api/v2/chat/incremental/chats?fields=chats(*)&limit=3&start_time=0`
+    const pages: Array<{ coding: string; bytes: number; end_time: number; end_id: string }> = []
+    for (const coding of ['identity', 'br']) {
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${token}`, 'accept-encoding': coding },
+      })
+      expect(res.status).toBe(200)
+      const text = await res.text()
+      const page = JSON.parse(text) as { end_time: number; end_id: string }
+      pages.push({ coding, bytes: Buffer.byteLength(text), ...page })
+    }
+    // The compressed body is read from a copy in the background: give the journal a moment.
+    await new Promise((r) => setTimeout(r, 200))
+    const { body } = await admin('/accounts/connector/requests?limit=10')
+    const entries = (body.requests as Array<Record<string, any>>).filter(
+      (e) => e.path === '/api/v2/chat/incremental/chats' && e.query.includes('limit=3'),
+    )
+    expect(entries.length).toBeGreaterThanOrEqual(2)
+    for (const page of pages) {
+      // chats pages end at a decimal number of seconds; the journal keeps every digit.
+      expect(entries.some((e) => e.cursor_after?.end_time === page.end_time)).toBe(true)
+      expect(entries.some((e) => e.cursor_after?.end_id === page.end_id)).toBe(true)
+    }
+    const identity = pages[0]!
+    expect(entries.some((e) => e.bytes === identity.bytes)).toBe(true)
+  })
+
   it('streams the journal live as server-sent events, without tokens', async () => {
     const abort = new AbortController()
     const res = await fetch(
@@ -298,6 +326,14 @@ describe('admin API: --clock manual', () => {
       expect((await fetch(url, { headers })).status).toBe(200)
       const back = await call('/clock', { set: '2000-01-01T00:00:00Z' })
       expect(back.status).toBe(400)
+      // Past the supported range (2255): refused, never a clock no time can be written for.
+      const far = await call('/clock', { set: '9999-12-31T23:59:59.999999Z' })
+      expect(far.status).toBe(400)
+      expect(((await far.json()) as { description: string }).description).toContain('2255')
+      const tail = await call('/accounts/clocked/tail?after=9999-12-31T23:59:59.999999Z')
+      expect(tail.status).toBe(400)
+      expect(((await tail.json()) as { description: string }).description).toContain('after')
+      expect((await call('/accounts/clocked/tail')).status).toBe(200)
     } finally {
       await manual.close()
     }
