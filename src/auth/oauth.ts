@@ -189,7 +189,8 @@ export async function exchangeToken(
       'grant_type is missing. Send authorization_code, refresh_token, client_credentials or password.',
     )
   }
-  const handler = GRANTS[grantType]
+  // Own keys only: `__proto__` or `constructor` must not find Object.prototype's members.
+  const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
   if (handler === undefined) {
     throw new OAuthError(
       'unsupported_grant_type',

@@ -20,7 +20,7 @@ import type { Clock } from '../domain/clock.js'
 import { AppError } from '../domain/errors.js'
 import { faultRuleJson, parseFaultRules } from '../domain/fault-script.js'
 import { isStreamName } from '../domain/streams.js'
-import { formatIso, parseIso } from '../domain/time.js'
+import { formatIso, isSupportedTime, parseIso, SUPPORTED_TIME_RANGE } from '../domain/time.js'
 import type { Account, Store } from '../store/store.js'
 
 export interface AdminRoutesOptions {
@@ -346,7 +346,8 @@ export function adminRoutes(options: AdminRoutesOptions): Hono<{ Variables: Admi
     const last = await store.lastPosition(c.var.account.id)
     // Without `after`: the last ten minutes (the newest items, not the stream's first page).
     const afterPosition = after === undefined ? Math.max(0, last - 600_000_000) : parseIso(after)
-    if (afterPosition === undefined) throw invalid('after must be an ISO time.')
+    if (!isSupportedTime(afterPosition))
+      throw invalid(`after must be an ISO time from ${SUPPORTED_TIME_RANGE}.`)
     return c.json({
       last_position: last > 0 ? formatIso(last) : null,
       items: await newestItems(store, c.var.account.id, stream, afterPosition),
@@ -371,7 +372,10 @@ export function adminRoutes(options: AdminRoutesOptions): Hono<{ Variables: Admi
       manual.advance(Math.round(parsed.data.advance_seconds * 1e6))
     } else {
       const to = parseIso(parsed.data.set)
-      if (to === undefined) throw invalid('set must be an ISO time such as 2024-01-01T00:00:00Z.')
+      if (!isSupportedTime(to))
+        throw invalid(
+          `set must be an ISO time such as 2024-01-01T00:00:00Z, from ${SUPPORTED_TIME_RANGE}.`,
+        )
       // Time only moves forward: positions must keep increasing.
       if (to < manual.now())
         throw invalid('set must not be earlier than the clock (time only moves forward).')

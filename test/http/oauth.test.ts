@@ -324,6 +324,14 @@ for (const backend of storeBackends()) {
           400,
           'unsupported_grant_type',
         ],
+        // A name of Object.prototype's members is no grant either (once a 500).
+        ...['__proto__', 'constructor', 'toString'].map(
+          (grant_type): [Record<string, string>, number, string] => [
+            { grant_type, client_id: pub.client_identifier },
+            400,
+            'unsupported_grant_type',
+          ],
+        ),
         [{ grant_type: 'client_credentials' }, 401, 'invalid_client'],
         [
           {
