@@ -42,6 +42,13 @@ type AdminContext = Context<{ Variables: AdminVariables }>
 /** How long the console's aggregates are reused. */
 const STATS_TTL_MICROS = 3_000_000
 
+/**
+ * The most arrivals a seeded reset may simulate (`days × 24 × arrivals_per_hour`). A reset is one
+ * write transaction, and on SQLite every other account's writes wait for it: the fuzz proof saw a
+ * 31-day reset at 10 000 arrivals an hour hold them for 14.6 s. This keeps a reset to seconds.
+ */
+export const MAX_RESET_ARRIVALS = 10_000
+
 const resetSchema = z
   .object({
     seed: z.number().int(),
@@ -228,6 +235,13 @@ export function adminRoutes(options: AdminRoutesOptions): Hono<{ Variables: Admi
     if (raw !== undefined && !(typeof raw === 'object' && raw && Object.keys(raw).length === 0)) {
       const parsed = resetSchema.safeParse(raw)
       if (!parsed.success) throw invalid(`Reset options: ${issues(parsed.error)}.`)
+      const arrivals = parsed.data.days * 24 * parsed.data.arrivals_per_hour
+      if (arrivals > MAX_RESET_ARRIVALS) {
+        throw invalid(
+          `Reset options: days × 24 × arrivals_per_hour is ${Math.round(arrivals)}, above the ${MAX_RESET_ARRIVALS} arrivals one reset may simulate (it is one transaction). ` +
+            'Ask for fewer days or arrivals, or build a longer history with `chat-export simulate`, which posts events in batches.',
+        )
+      }
       seed = {
         seed: parsed.data.seed,
         days: parsed.data.days,

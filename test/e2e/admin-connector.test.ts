@@ -88,6 +88,13 @@ describe('admin API: a connector session', () => {
       body: { seed: 4, days: 0.1, arrivals_per_hour: 40 },
     })
     expect(other.status).toBe(201)
+    // A reset is one transaction that other accounts' writes wait for: its size is capped.
+    const huge = await admin('/accounts/bystander/reset', {
+      method: 'POST',
+      body: { seed: 5, days: 31, arrivals_per_hour: 10_000 },
+    })
+    expect(huge.status).toBe(400)
+    expect(huge.body.description).toContain('10000 arrivals')
     baseline = await readAll('chats')
     baselineTimeline = await readAll('agent_timeline')
     expect(baseline.length).toBeGreaterThan(20)
