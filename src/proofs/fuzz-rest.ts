@@ -5,6 +5,7 @@
  * @module
  */
 import fc from 'fast-check'
+import { SEARCH_VALUE_FIELDS } from '../domain/rest/chat-search.js'
 import type { FuzzContext, FuzzRequest } from './fuzz-values.js'
 import {
   authHeader,
@@ -381,16 +382,8 @@ const searchTerm = fc.oneof(
   searchValue.chain((a) => searchValue.map((b) => `end_timestamp:[${a} TO ${b}]`)),
   fc
     .tuple(
-      fc.constantFrom(
-        'type',
-        'visitor_email',
-        'visitor_name',
-        'rating',
-        'agent_names',
-        'department_name',
-        'tags',
-        'unknown',
-      ),
+      // Every field the search grammar knows, and one it does not.
+      fc.constantFrom<string>(...SEARCH_VALUE_FIELDS, 'unknown'),
       searchValue,
     )
     .map(([k, v]) => `${k}:${v}`),
