@@ -94,7 +94,7 @@ describe('admin API: a connector session', () => {
       body: { seed: 5, days: 31, arrivals_per_hour: 10_000 },
     })
     expect(huge.status).toBe(400)
-    expect(huge.body.description).toContain('10000 arrivals')
+    expect(huge.body.description).toContain('2000 arrivals')
     baseline = await readAll('chats')
     baselineTimeline = await readAll('agent_timeline')
     expect(baseline.length).toBeGreaterThan(20)
