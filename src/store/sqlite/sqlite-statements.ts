@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3'
 import type { AccountRow, TokenRow } from '../rows.js'
-import type { PageBody, Role, StoredRow } from '../store.js'
+import type { PageBody, PageQuery, Role, StoredRow } from '../store.js'
+import { assertPageQuery } from '../store-rules.js'
 
 /**
  * A statement prepared on first use and reused afterwards. First use, not open time, because the
@@ -72,6 +73,29 @@ export type FromPositionArgs = [number, string, number, number, number]
 
 /** The two forms of page query, by the arguments they take. */
 export type PageForm = 'afterCursor' | 'fromPosition'
+
+/** One page query as a statement to run: its form, its body column and its arguments. */
+export type PageCall =
+  | { form: 'afterCursor'; body: PageBody; args: AfterCursorArgs }
+  | { form: 'fromPosition'; body: PageBody; args: FromPositionArgs }
+
+/**
+ * The statement and arguments of a page query, the same for the reader in this thread and a read
+ * worker. Throws the store's input errors for a query no store accepts.
+ */
+export function pageCall(query: PageQuery): PageCall {
+  assertPageQuery(query)
+  const { accountId, stream, afterPosition, afterSortId, limit } = query
+  const maxPosition = query.maxPosition ?? Number.MAX_SAFE_INTEGER
+  const body = query.body ?? 'full'
+  return afterSortId === null
+    ? { form: 'fromPosition', body, args: [accountId, stream, afterPosition, maxPosition, limit] }
+    : {
+        form: 'afterCursor',
+        body,
+        args: [accountId, stream, afterPosition, afterSortId, maxPosition, limit],
+      }
+}
 
 /**
  * The SQL of every page statement, by form and body. Shared by the read connection in this thread

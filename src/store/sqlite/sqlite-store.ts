@@ -27,7 +27,6 @@ import type {
 import {
   accountNameTaken,
   assertAccountId,
-  assertPageQuery,
   isRowId,
   isTokenPrefix,
   nextPosition,
@@ -42,7 +41,7 @@ import {
 import { SqliteReadPool } from './sqlite-read-pool.js'
 import { applySqliteMigrations, CHAT_INDEX_MIGRATION } from './sqlite-migrations.js'
 import type { StoreStatements, WriteTxStatements } from './sqlite-statements.js'
-import { storeStatements, writeTxStatements } from './sqlite-statements.js'
+import { pageCall, storeStatements, writeTxStatements } from './sqlite-statements.js'
 import { SqliteWriteTx } from './sqlite-write-tx.js'
 import { sqliteDirectory } from './sqlite-directory.js'
 import type { ChatReader, DirectoryStore, DirectoryWriteTx } from '../directory-port.js'
@@ -199,47 +198,18 @@ class SqliteStore implements Store {
   }
 
   readPage(query: PageQuery): Promise<StoredRow[]> {
-    if (this.pool) return this.readPageInWorker(this.pool, query)
+    const pool = this.pool
+    if (pool) {
+      return asPromise(() => pageCall(query)).then((call) =>
+        pool.readPage(call.form, call.body, call.args),
+      )
+    }
     return this.db.read(() => {
-      assertPageQuery(query)
-      const { accountId, stream, afterPosition, afterSortId, limit } = query
-      const maxPosition = query.maxPosition ?? Number.MAX_SAFE_INTEGER
-      const body = query.body ?? 'full'
-      return afterSortId === null
-        ? this.sql.pageFromPosition[body]().all(
-            accountId,
-            stream,
-            afterPosition,
-            maxPosition,
-            limit,
-          )
-        : this.sql.pageAfterCursor[body]().all(
-            accountId,
-            stream,
-            afterPosition,
-            afterSortId,
-            maxPosition,
-            limit,
-          )
+      const call = pageCall(query)
+      return call.form === 'afterCursor'
+        ? this.sql.pageAfterCursor[call.body]().all(...call.args)
+        : this.sql.pageFromPosition[call.body]().all(...call.args)
     })
-  }
-
-  /** The same statements and arguments as the reader in this thread, run by a read worker. */
-  private async readPageInWorker(pool: SqliteReadPool, query: PageQuery): Promise<StoredRow[]> {
-    assertPageQuery(query)
-    const { accountId, stream, afterPosition, afterSortId, limit } = query
-    const maxPosition = query.maxPosition ?? Number.MAX_SAFE_INTEGER
-    const body = query.body ?? 'full'
-    return afterSortId === null
-      ? pool.readPage('fromPosition', body, [accountId, stream, afterPosition, maxPosition, limit])
-      : pool.readPage('afterCursor', body, [
-          accountId,
-          stream,
-          afterPosition,
-          afterSortId,
-          maxPosition,
-          limit,
-        ])
   }
 
   lastPosition(accountId: number): Promise<Micros> {
