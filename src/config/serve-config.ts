@@ -52,6 +52,8 @@ export interface ServeConfig {
   compression?: CompressionSetting | undefined
   /** The SQLite store's page-reading worker threads (perf-config.ts); undefined = 0, none. */
   readWorkers?: number | undefined
+  /** Event-loop stalls to log (perf-config.ts); undefined = 0, not watched. */
+  stallWarnMs?: number | undefined
   /** Send timeout and bytes-in-flight bound; optional for hand-built configs (tests): defaults. */
   limits?: LimitsConfig | undefined
   /** OAuth lifetimes and auto-approve; optional for hand-built configs (tests): defaults. */

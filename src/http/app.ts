@@ -32,6 +32,7 @@ import type { RateLimiter } from './rate-limit.js'
 import type { CompressionMode } from './compression.js'
 import { rateLimit } from './rate-limit.js'
 import type { SendGuard } from './send-guard.js'
+import type { InFlightRequests } from '../observability/loop-stalls.js'
 
 export interface AppDeps {
   store: Store
@@ -61,6 +62,8 @@ export interface AppDeps {
   oauth?: OAuthConfig | undefined
   /** The admin API, request journal, scripted faults and console; off when undefined. */
   admin?: AdminState | undefined
+  /** Requests in flight, named in event-loop stall reports (src/observability/loop-stalls.ts). */
+  inFlight?: InFlightRequests | undefined
 }
 
 /** Builds the application. */
@@ -70,7 +73,17 @@ export function createApp(deps: AppDeps): Hono<{ Variables: AuthVariables }> {
 
   app.use('*', async function logRequest(c, next) {
     const started = performance.now()
-    await next()
+    const length = c.req.header('content-length')
+    const finished = deps.inFlight?.begin(
+      c.req.method,
+      c.req.path,
+      length === undefined ? undefined : Number(length),
+    )
+    try {
+      await next()
+    } finally {
+      finished?.()
+    }
     deps.metrics?.requests.inc({ route: c.req.routePath, status: String(c.res.status) })
     // Path only: query strings carry no secrets here, but bodies and headers may; never log them.
     deps.logger.debug(

@@ -11,6 +11,8 @@ export interface Metrics {
   exportSeconds: Histogram<'stream'>
   itemsServed: Counter<'stream'>
   eventsIngested: Counter<'result'>
+  /** Event-loop stalls over `--stall-warn-ms` (src/observability/loop-stalls.ts). */
+  loopStalls: Counter
 }
 
 /** Creates a registry with process metrics and the server's own. */
@@ -42,6 +44,11 @@ export function createMetrics(): Metrics {
       name: 'chat_export_events_ingested_total',
       help: 'Ingest events by result (accepted, duplicate)',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    loopStalls: new Counter({
+      name: 'chat_export_event_loop_stalls_total',
+      help: 'Times the event loop was held for at least --stall-warn-ms (each is logged with the requests in flight)',
       registers: [registry],
     }),
   }

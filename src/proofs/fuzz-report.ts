@@ -45,7 +45,17 @@ export function fuzzTable(r: FuzzReport): string {
   const stalls = r.stalls
     .map((s) => `- /healthz ${s.ms} ms while in flight: ${s.inFlight.join(' | ') || '(nothing)'}`)
     .join('\n')
-  const stallText = stalls ? `\n\nSlowest /healthz answers:\n\n${stalls}` : ''
+  const serverStalls = r.serverStalls
+    .map(
+      (s) =>
+        `- held ${s.blockedMs} ms (process CPU ${s.cpuMs} ms, GC ${s.gcMs} ms); serving: ${s.inFlight.join(' | ') || '(nothing)'}`,
+    )
+    .join('\n')
+  const stallText =
+    (stalls ? `\n\nSlowest /healthz answers:\n\n${stalls}` : '') +
+    (serverStalls
+      ? `\n\nThe server's event loop held 50 ms or more (its own stall log, longest first):\n\n${serverStalls}`
+      : '')
   const unanswered = r.unanswered.length
     ? `\n\nNot sent or not answered (first ones):\n\n${r.unanswered.map((u) => `- ${u}`).join('\n')}`
     : ''

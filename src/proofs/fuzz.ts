@@ -27,6 +27,7 @@ import {
   seededRandom,
   sleep,
   spawnProofServer,
+  type ServerStall,
   type ProofAccount,
 } from './proof-support.js'
 
@@ -99,6 +100,8 @@ export interface FuzzReport {
   runMs: number
   /** For the slowest /healthz answers: what else was in flight at the time. */
   stalls: Array<{ ms: number; inFlight: string[] }>
+  /** The server's own reports of its event loop held 50 ms or more (`--stall-warn-ms 50`). */
+  serverStalls: ServerStall[]
   violations: FuzzViolation[]
 }
 
@@ -430,7 +433,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const [mine, other, adminTarget] = await createProofAccounts(store.url, 3)
   if (!mine || !other || !adminTarget) throw new Error('accounts were not created')
   const extra = await extraTokens(store.url, mine.id)
-  const server = await spawnProofServer(store.url)
+  // Stalls of 50 ms and more are logged by the server with what it was serving (in the report).
+  const server = await spawnProofServer(store.url, {}, ['--stall-warn-ms', '50'])
   const report: FuzzReport = {
     cases: 0,
     casesPerRoute: options.cases,
@@ -456,6 +460,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     generateMs: 0,
     runMs: 0,
     stalls: [],
+    serverStalls: [],
     violations: [],
   }
   const inFlight = new Set<FuzzRequest>()
@@ -547,6 +552,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     polling = false
     await poller
     await server.kill('SIGTERM')
+    report.serverStalls = server.stalls().slice(0, 8)
     await store.stop()
   }
   report.generateMs = Math.round(report.generateMs)

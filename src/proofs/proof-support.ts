@@ -26,7 +26,23 @@ export interface ProofServer {
   /** Resolves with the exit code (or signal name) once the child has exited. */
   exited: Promise<string>
   kill(signal: NodeJS.Signals): Promise<string>
+  /**
+   * The event-loop stalls the server logged (`--stall-warn-ms`, at warn level), longest first,
+   * at most 20: which requests were being served when every account waited.
+   */
+  stalls(): ServerStall[]
 }
+
+/** A stall the server logged (src/observability/loop-stalls.ts). */
+export interface ServerStall {
+  blockedMs: number
+  cpuMs: number
+  gcMs: number
+  inFlight: string[]
+}
+
+/** The message src/server/start-server.ts logs a stall with. */
+const STALL_MESSAGE = 'event loop blocked: every account waited'
 
 /** Starts `chat-export serve` on a free port over `store`; resolves once it listens. */
 export async function spawnProofServer(
@@ -49,6 +65,29 @@ export async function spawnProofServer(
   const exited = new Promise<string>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ?? String(code))),
   )
+  const stalls: ServerStall[] = []
+  let pending = ''
+  // The server logs JSON lines on stderr.
+  child.stderr?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8')
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      if (!line.includes(STALL_MESSAGE)) continue
+      try {
+        const entry = JSON.parse(line) as Partial<ServerStall>
+        stalls.push({
+          blockedMs: entry.blockedMs ?? 0,
+          cpuMs: entry.cpuMs ?? 0,
+          gcMs: entry.gcMs ?? 0,
+          inFlight: entry.inFlight ?? [],
+        })
+        stalls.sort((a, b) => b.blockedMs - a.blockedMs).splice(20)
+      } catch {
+        // Not a log line of ours.
+      }
+    }
+  })
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = ''
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -66,6 +105,7 @@ export async function spawnProofServer(
       child.kill(signal)
       return exited
     },
+    stalls: () => [...stalls],
   }
 }
 

@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS } from '../config/limits-config.js'
 import { createSendGuard } from '../http/send-guard.js'
 import type { TlsConfig } from '../config/tls-config.js'
 import { startTls, type RunningTls } from './start-tls.js'
+import { createInFlightRequests, watchLoopStalls } from '../observability/loop-stalls.js'
 
 export interface RunningServer {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
@@ -63,6 +64,8 @@ export async function startServer(
     deps.store ??
     (await openStore(config.store, { clock: deps.clock, readWorkers: config.readWorkers }))
   const metrics = createMetrics()
+  const stallWarnMs = config.stallWarnMs ?? 0
+  const inFlight = stallWarnMs > 0 ? createInFlightRequests() : undefined
   const ingest = ingestService(store, deps.clock)
   const adminToken =
     config.admin?.admin === false ? undefined : (deps.adminToken ?? generateAdminToken())
@@ -99,7 +102,18 @@ export async function startServer(
     sendGuard: createSendGuard(config.limits ?? DEFAULT_LIMITS),
     oauth: config.oauth,
     admin,
+    inFlight,
   })
+  const stopWatching = inFlight
+    ? watchLoopStalls({
+        thresholdMs: stallWarnMs,
+        inFlight,
+        onStall(stall) {
+          metrics.loopStalls.inc()
+          deps.logger.warn(stall, 'event loop blocked: every account waited')
+        },
+      })
+    : () => {}
   const listening = new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
       resolve(s),
@@ -118,6 +132,7 @@ export async function startServer(
   try {
     server = await listening
   } catch (err) {
+    stopWatching()
     if (!deps.store) await store.close()
     throw err
   }
@@ -134,6 +149,7 @@ export async function startServer(
   try {
     tls = await startTls(config, server, app.fetch, deps.clock, deps.logger)
   } catch (err) {
+    stopWatching()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     if (!deps.store) await store.close()
     throw err
@@ -144,6 +160,7 @@ export async function startServer(
     tls,
     adminToken,
     async close() {
+      stopWatching()
       await tls?.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       if (!deps.store) await store.close()

@@ -30,4 +30,13 @@ describe('performance settings of serve', () => {
       /CHAT_EXPORT_READ_WORKERS/,
     )
   })
+
+  it('warn of event-loop stalls of 100 ms by default; 0 turns it off', () => {
+    expect(loadPerfConfig({}, {}).stallWarnMs).toBe(100)
+    expect(loadPerfConfig({}, { CHAT_EXPORT_STALL_WARN_MS: '0' }).stallWarnMs).toBe(0)
+    expect(
+      loadPerfConfig({ stallWarnMs: '250' }, { CHAT_EXPORT_STALL_WARN_MS: '0' }).stallWarnMs,
+    ).toBe(250)
+    expect(() => loadPerfConfig({ stallWarnMs: 'soon' }, {})).toThrow(/--stall-warn-ms/)
+  })
 })
