@@ -29,8 +29,12 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
     'The request headers or body did not arrive in time. Send the whole request without pausing.',
 }
 
-/** The raw HTTP/1.1 response for a parser error: JSON body, then the connection is closed. */
-export function rawErrorResponse(code: ErrorCode): string {
+/**
+ * The raw HTTP/1.1 response for a parser error: JSON body, then the connection is closed. The
+ * answer to a HEAD request has the headers only: a client reads no body after a HEAD answer, and
+ * Node's own client reports "Data after `Connection: close`" when one follows.
+ */
+export function rawErrorResponse(code: ErrorCode, method?: string): string {
   const status = ERRORS[code].status
   const body = JSON.stringify(errorBody(status, DESCRIPTIONS[code] ?? ERRORS[code].summary))
   const reason = errorBody(status, '').error
@@ -39,8 +43,18 @@ export function rawErrorResponse(code: ErrorCode): string {
     'Content-Type: application/json\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n' +
-    body
+    (method === 'HEAD' ? '' : body)
   )
+}
+
+/**
+ * The method of the request the parser refused, from the bytes it had read (`rawPacket`; a URL
+ * too long for the header limit still has a readable method), or undefined.
+ */
+function requestMethod(err: NodeJS.ErrnoException & { rawPacket?: unknown }): string | undefined {
+  const raw = err.rawPacket
+  if (!Buffer.isBuffer(raw)) return undefined
+  return /^([A-Z]+) /.exec(raw.subarray(0, 16).toString('latin1'))?.[1]
 }
 
 /** Which catalogue code answers a Node parser error (Node's own mapping, made explicit). */
@@ -74,7 +88,7 @@ export function attachClientErrors(
     const code = codeFor(err)
     options.logger.info({ code: err.code, answer: ERRORS[code].status }, 'unparsable request')
     // end() flushes the answer, then closes: the parser state of this connection is unusable.
-    socket.end(rawErrorResponse(code))
+    socket.end(rawErrorResponse(code, requestMethod(err)))
   })
 
   const listener = getRequestListener(options.fetch, {

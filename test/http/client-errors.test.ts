@@ -5,6 +5,7 @@
  * listener (`serve --tls`) answers its HTTP/1.1 parser errors the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -148,6 +149,33 @@ describe('parser errors and aborted uploads', () => {
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
     )
     expectJsonError(raw, 431, 'Request Header Fields Too Large')
+  })
+
+  it('answers a HEAD request with a URL over the limit with headers only', async () => {
+    // Node's client refuses a body after a HEAD answer ("Data after `Connection: close`").
+    const head = await new Promise<{ status: number; length: string | undefined }>(
+      (resolve, reject) => {
+        const { hostname, port } = new URL(server.url)
+        const req = httpRequest(
+          { host: hostname, port, method: 'HEAD', path: `/api/v2/chats?ids=${'x1,'.repeat(8000)}` },
+          (res) => {
+            res.resume()
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, length: res.headers['content-length'] }),
+            )
+          },
+        )
+        req.on('error', reject)
+        req.end()
+      },
+    )
+    expect(head.status).toBe(431)
+    const raw = await rawExchange(
+      server.url,
+      `HEAD /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    )
+    expect(parseRaw(raw).status).toBe(431)
+    expect(parseRaw(raw).body).toBe('')
   })
 
   it('answers a request the adapter refuses (backslash in the path) with a JSON 400', async () => {
