@@ -108,6 +108,9 @@ export function oauthEndpoints(options: OAuthRoutesOptions): Hono<{ Variables: A
   return app
 }
 
+/** The longest `state` accepted: it is copied into the redirect (RFC 6749 sets no limit). */
+export const MAX_STATE_CHARS = 2048
+
 /**
  * One authorization request: shown (GET), decided (POST of the form), or approved at once
  * (auto-approve). RFC 6749 §4.1.2.1: an unknown client or a redirect URI not registered for it
@@ -140,6 +143,15 @@ async function authorizationRequest(
     )
   }
   const state = params['state']
+  if (state !== undefined && state.length > MAX_STATE_CHARS) {
+    // Copied into the redirect's Location, a longer state would make a header over Node's limit.
+    return page(
+      c,
+      400,
+      'State too long',
+      `<p>The state parameter of this link has ${state.length} characters; at most ${MAX_STATE_CHARS} are accepted, since it is sent back in the redirect. Use a shorter state (a random value of 16 to 64 characters is usual).</p>`,
+    )
+  }
   const back = (query: Record<string, string>) => redirect(c, redirectUri, { ...query }, state)
   const account = await options.store.getAccountById(client.accountId)
   const subdomain = params['subdomain'] || hostSubdomain(c)

@@ -461,6 +461,20 @@ for (const backend of storeBackends()) {
       )
     })
 
+    it('refuses a state too long to send back, on the page', async () => {
+      const client = await createClient(h, a)
+      const url = (state: string) =>
+        `${h.url}/oauth2/authorizations/new?client_id=${client.client_identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}&response_type=token&state=${state}`
+      const long = await fetch(url('s'.repeat(10_000)), { redirect: 'manual' })
+      expect(long.status).toBe(400)
+      expect(long.headers.get('location')).toBeNull()
+      expect(await long.text()).toContain('at most 2048')
+      // At the limit, the state still goes back to the client.
+      const atLimit = await fetch(url('s'.repeat(2048)), { redirect: 'manual' })
+      expect(atLimit.status).toBe(302)
+      expect(new URL(atLimit.headers.get('location')!).searchParams.get('state')).toHaveLength(2048)
+    })
+
     it('auto-approves Airbyte’s consent URL for the account of subdomain', async () => {
       const client = await createClient(auto, autoAccount, { redirect_uris: 'https://airbyte.io' })
       // AB-oauth's expected consent URL, with `subdomain` appended.
