@@ -6,8 +6,8 @@
  * (the same pages fetched and joined, nothing parsed). Here the socket's chunks are joined once.
  *
  * Anything this transport does not do the runtime's fetch does: a redirect is handed to it (it
- * follows redirects as before), and runSync uses it alone for other hosts, https and compressed
- * pages (TLS, proxies and decompression stay the runtime's).
+ * follows redirects as before), and runSync leaves other hosts, https and compressed pages to it
+ * (TLS, proxies and decompression stay the runtime's).
  * @module
  */
 import type { IncomingMessage } from 'node:http'
