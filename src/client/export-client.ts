@@ -37,8 +37,21 @@ import { transition } from './pager-machine.js'
 import type { Sleep } from './sleep.js'
 import { abortReason, abortableSleep, anySignal } from './sleep.js'
 
+/**
+ * What the client reads of a response. A `Response` has all of it, so any `fetch` fits; a
+ * transport of its own (the sync's node:http one) need not build a full `Response`.
+ */
+export interface FetchResponse {
+  readonly status: number
+  readonly headers: { get(name: string): string | null }
+  /** The whole body (decompressed). */
+  arrayBuffer(): Promise<ArrayBuffer>
+  /** Cancelled when the request is aborted while the body is still arriving. */
+  readonly body?: { cancel(): Promise<void> } | null
+}
+
 /** The `fetch` the client calls: the global one by default. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
+export type FetchLike = (input: string, init: RequestInit) => Promise<FetchResponse>
 
 /** What `onRetry` is told before each wait. */
 export interface RetryInfo {
@@ -375,7 +388,7 @@ export class ExportClient {
       return { type: 'retryable-error' as const, error }
     }
     try {
-      let response: Response
+      let response: FetchResponse
       try {
         response = await this.fetchFn(url, {
           method: 'GET',
@@ -525,7 +538,7 @@ function startTimeMicros(startTime: StartTime | undefined): number {
  * which would hold a stopped sync (or an expired request timeout) until the process is killed.
  * Bytes, not text: a page read for its raw items is never decoded as a whole (export-page.ts).
  */
-function untilAborted(response: Response, signal: AbortSignal): Promise<Uint8Array> {
+function untilAborted(response: FetchResponse, signal: AbortSignal): Promise<Uint8Array> {
   if (signal.aborted) return Promise.reject(abortReason(signal))
   return new Promise<Uint8Array>((resolve, reject) => {
     const onAbort = () => {

@@ -7,6 +7,7 @@ export { ExportClient } from './export-client.js'
 export type {
   ExportClientOptions,
   FetchLike,
+  FetchResponse,
   PagesOptions,
   RetryInfo,
   StartTime,

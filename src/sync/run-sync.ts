@@ -27,6 +27,7 @@ import type {
 } from './destination.js'
 import type { ItemKey } from './item-key.js'
 import { isDeleted, itemKey } from './item-key.js'
+import { loopbackFetch } from './loopback-fetch.js'
 import { openDestination } from './open-destination.js'
 import type { SyncEvent } from './sync-events.js'
 
@@ -94,14 +95,22 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   const onOuterAbort = () => stop.abort(options.signal?.reason)
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   if (options.signal?.aborted) stop.abort(options.signal.reason)
+  // Over loopback a compressed page costs both sides CPU and saves nothing: ask for it only
+  // from another host (docs/sync.md, "How items travel"). An explicit setting wins.
+  const compression = options.client?.compression ?? !isLoopbackUrl(options.from)
+  // Uncompressed pages from this machine come through node:http (loopback-fetch.ts), unless the
+  // caller brought a fetch of its own.
+  const transport =
+    options.fetch === undefined && !compression && isLoopbackHttpUrl(options.from)
+      ? loopbackFetch()
+      : undefined
+  const fetch = options.fetch ?? transport?.fetch
   const client = new ExportClient({
-    // Over loopback a compressed page costs both sides CPU and saves nothing: ask for it only
-    // from another host (docs/sync.md, "How items travel"). An explicit setting wins.
-    compression: !isLoopbackUrl(options.from),
     ...options.client,
+    compression,
     baseUrl: options.from,
     token: options.token,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(fetch === undefined ? {} : { fetch }),
     signal: stop.signal,
     onRetry: (info) =>
       options.onProgress?.({
@@ -143,6 +152,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     return { streams: settled.map((s) => (s as PromiseFulfilledResult<StreamSyncResult>).value) }
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
+    transport?.close()
     if (typeof options.to === 'string') await destination.close()
   }
 }
@@ -266,6 +276,11 @@ export function isLoopbackUrl(url: string): boolean {
     host === '[::1]' ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
   )
+}
+
+/** Whether `url` is an `http:` URL of this machine (see isLoopbackUrl). */
+function isLoopbackHttpUrl(url: string): boolean {
+  return url.startsWith('http:') && isLoopbackUrl(url)
 }
 
 /** The top-level attributes an item is keyed by, read from its raw text (see item-key.ts). */

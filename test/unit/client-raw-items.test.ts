@@ -96,6 +96,39 @@ describe('scanRawItemBytes', () => {
     )
   })
 
+  it('finds the same items wherever the body starts in memory, with long strings', () => {
+    // A body is often a view into a larger buffer: bytes outside it (here quotes and
+    // backslashes) must never be looked at, and long strings full of escapes must end where
+    // they end.
+    const long = fc.string({
+      unit: fc.constantFrom('"', '\\', '[', '}', 'a', 'é', '😀', '\u0001', '\u007f'),
+      maxLength: 80,
+    })
+    const longItem = fc.record({
+      id: long,
+      text: long,
+      history: fc.array(fc.record({ msg: long, n: fc.integer() }), { maxLength: 4 }),
+    })
+    fc.assert(
+      fc.property(fc.array(longItem, { maxLength: 5 }), fc.nat(7), (list, offset) => {
+        const text = JSON.stringify(list)
+        const encoded = utf8(text)
+        // Quotes and backslashes around the body must not be looked at.
+        const memory = new Uint8Array(offset + encoded.length + 8).fill(0x22)
+        memory.set(encoded, offset)
+        memory.fill(0x5c, offset + encoded.length)
+        const bytes = memory.subarray(offset, offset + encoded.length)
+        const fromText = scanRawItems(text, 1, text.length - 1, KEYS)
+        const fromBytes = scanRawItemBytes(bytes, 1, bytes.length - 1, KEYS)
+        expect(fromBytes).toBeDefined()
+        expect(fromBytes?.map((r) => r.json)).toEqual(fromText?.map((r) => r.json))
+        expect(fromBytes?.map((r) => r.attributes)).toEqual(fromText?.map((r) => r.attributes))
+        expect(fromBytes?.map((r) => JSON.parse(r.json) as unknown)).toEqual(list)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
   it('refuses what is not a sequence of objects', () => {
     for (const text of ['[1]', '[{"a":1} {"b":2}]', '[{"a":"x]', '[{"a":[1}]', '[{"a":1},]']) {
       const bytes = utf8(text)

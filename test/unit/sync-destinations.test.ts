@@ -122,6 +122,37 @@ describe('sqlite destination', () => {
     )
   })
 
+  it('keeps syncing a destination created with 4 KB pages (before pages were 64 KB)', async () => {
+    const old = join(dir, 'old.db')
+    for (const id of ['a', 'b', 'c']) server.put('chats', chat(id))
+    const db = new Database(old)
+    db.pragma('page_size = 4096')
+    db.pragma('journal_mode = WAL')
+    db.close()
+    await syncChats(`sqlite:${old}`)
+    server.put('chats', chat('d'))
+    await syncChats(`sqlite:${old}`)
+    const fresh = join(dir, 'fresh.db')
+    await syncChats(`sqlite:${fresh}`)
+    const read = (path: string) => {
+      const d = new Database(path, { readonly: true })
+      try {
+        return {
+          pageSize: d.pragma('page_size', { simple: true }) as number,
+          rows: d.prepare('SELECT id, data FROM chats ORDER BY id').all(),
+        }
+      } finally {
+        d.close()
+      }
+    }
+    const before = read(old)
+    const after = read(fresh)
+    expect(before.pageSize).toBe(4096)
+    expect(after.pageSize).toBe(65536)
+    expect(before.rows).toEqual(after.rows)
+    expect(after.rows.map((r) => (r as { id: string }).id)).toEqual(['a', 'b', 'c', 'd'])
+  })
+
   it('keeps agent_timeline rows keyed by agent and normalised start time', async () => {
     const path = join(dir, 'dest.db')
     server.put('agent_timeline', {
