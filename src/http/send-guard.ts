@@ -109,7 +109,12 @@ export function createSendGuard(limits: LimitsConfig): SendGuard {
       // The whole page in one write, as a plain node:http server would: streaming it in pieces
       // (each waiting for 'drain' so each could count as progress) cost some 2 ms of CPU per
       // 3.9 MB page in web streams and callbacks. Progress is watched on the socket instead.
-      return c.body(encoded ?? (body as Uint8Array<ArrayBuffer>), 200, headers)
+      if (encoded) return c.body(encoded, 200, headers)
+      // Declared, so that a HEAD (answered without a body) says it too.
+      return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+        ...headers,
+        'content-length': String(size),
+      })
     },
   }
 }
