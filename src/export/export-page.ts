@@ -12,7 +12,7 @@ import { projectItem } from '../domain/fields.js'
 import type { StreamSpec } from '../domain/streams.js'
 import type { Micros } from '../domain/time.js'
 import { formatMicrosAsDecimalSeconds } from '../domain/time.js'
-import type { PageBody, Store, StoredRow } from '../store/store.js'
+import type { PageBody, PageQuery, Store, StoredRow } from '../store/store.js'
 import { buildNextPageUrl } from './next-page-url.js'
 import { projectRawJson, rawProjectable } from './raw-projection.js'
 
@@ -40,17 +40,33 @@ const COMMA = Buffer.from(',')
 /** Reads a page from the store and renders the full response body. */
 export async function buildExportPage(request: ExportPageRequest): Promise<ExportPage> {
   const { spec, query } = request
-  const rows = await request.store.readPage({
+  const body = pageBody(spec, query.fields)
+  const pageQuery: PageQuery = {
     accountId: request.accountId,
     stream: spec.name,
     afterPosition: query.startTime,
     afterSortId: query.startSortId,
     limit: query.limit,
-    body: pageBody(spec, query.fields),
+    body,
     ...(request.maxPosition === undefined ? {} : { maxPosition: request.maxPosition }),
-  })
+  }
+  const parts: Buffer[] = [Buffer.from(`{"${spec.name}":[`)]
+  let count: number
+  let last: { position: Micros; sortId: string } | undefined
+  if (body === 'none') {
+    // Id-only pages are made of every row's sort id.
+    const rows = await request.store.readPage(pageQuery)
+    pushIds(parts, rows)
+    count = rows.length
+    last = rows.at(-1)
+  } else {
+    // Every other page is made of bodies alone: only the last row's cursor is needed.
+    const page = await request.store.readPageBodies(pageQuery)
+    pushBodies(parts, page.bodies, spec, query)
+    count = page.bodies.length
+    last = page.last
+  }
 
-  const last = rows.at(-1)
   // An empty page keeps the request's cursor: its next_page is the polling URL.
   const endPosition = last ? last.position : query.startTime
   const endId = last ? spec.endIdFromSortId(last.sortId) : (query.startIdRaw ?? '')
@@ -66,14 +82,12 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
     startId: endId,
   })
 
-  const head = Buffer.from(`{"${spec.name}":[`)
-  const tail = Buffer.from(
-    `],"count":${rows.length},"end_id":${JSON.stringify(endId)},"end_time":${endTime},"next_page":${JSON.stringify(nextPage)}}`,
+  parts.push(
+    Buffer.from(
+      `],"count":${count},"end_id":${JSON.stringify(endId)},"end_time":${endTime},"next_page":${JSON.stringify(nextPage)}}`,
+    ),
   )
-  const parts: Buffer[] = [head]
-  pushItems(parts, rows, spec, query)
-  parts.push(tail)
-  return { body: Buffer.concat(parts), count: rows.length, endTime, endId }
+  return { body: Buffer.concat(parts), count, endTime, endId }
 }
 
 /** What of each item the page needs from the store. */
@@ -90,20 +104,26 @@ function pageBody(spec: StreamSpec, selection: FieldSelection): PageBody {
   return 'summary'
 }
 
-function pushItems(parts: Buffer[], rows: StoredRow[], spec: StreamSpec, query: ExportQuery) {
+/** `{"id":...}` a row: for chats and conversions the sort id is the item id. */
+function pushIds(parts: Buffer[], rows: StoredRow[]) {
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) parts.push(COMMA)
+    parts.push(Buffer.from(`{"id":${JSON.stringify((rows[i] as StoredRow).sortId)}}`))
+  }
+}
+
+/** Each body whole, or its projection when the stream's `fields` selects some attributes. */
+function pushBodies(parts: Buffer[], bodies: Buffer[], spec: StreamSpec, query: ExportQuery) {
   const selection = query.fields
   const raw = selection.kind === 'some' && rawProjectable(selection.attributes)
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as StoredRow
+  for (let i = 0; i < bodies.length; i++) {
+    const body = bodies[i] as Buffer
     if (i > 0) parts.push(COMMA)
-    if (!spec.expandable || selection.kind === 'all') {
-      parts.push(row.body)
-    } else if (selection.kind === 'id-only') {
-      // For chats and conversions the sort id is the item id: no need to touch the body.
-      parts.push(Buffer.from(`{"id":${JSON.stringify(row.sortId)}}`))
-    } else if (!(raw && projectRawJson(row.body, selection.attributes, parts))) {
+    if (!spec.expandable || selection.kind !== 'some') {
+      parts.push(body)
+    } else if (!(raw && projectRawJson(body, selection.attributes, parts))) {
       // Text the scanner does not vouch for: the same bytes, by parsing.
-      const item: unknown = JSON.parse(row.body.toString('utf8'))
+      const item: unknown = JSON.parse(body.toString('utf8'))
       parts.push(Buffer.from(JSON.stringify(projectItem(item, selection))))
     }
   }

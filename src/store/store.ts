@@ -58,6 +58,14 @@ export interface StoredRow {
   body: Buffer
 }
 
+/** A page as its rows' bodies and the last row's cursor: all a page of spliced bodies needs. */
+export interface PageBodies {
+  /** Each row's `body` (per {@link PageQuery.body}), in (position, sortId) order. */
+  bodies: Buffer[]
+  /** The last row's position and sort id; undefined when the page is empty. */
+  last: { position: Micros; sortId: string } | undefined
+}
+
 export interface PageQuery {
   accountId: number
   stream: StreamName
@@ -167,6 +175,11 @@ export interface Store {
 
   /** One page in (position, sortId) order, from one consistent snapshot. */
   readPage(query: PageQuery): Promise<StoredRow[]>
+  /**
+   * The same page as `readPage` (same snapshot rule), without the cursor of every row but the last:
+   * the export's full and projected pages need no other.
+   */
+  readPageBodies(query: PageQuery): Promise<PageBodies>
   /** The last position handed out to the account (0 when none). */
   lastPosition(accountId: number): Promise<Micros>
 

@@ -508,6 +508,56 @@ for (const backend of storeContractBackends()) {
         expect(bounded.map(cursorOf)).toEqual(expected.filter(([p]) => p <= T0 + 1))
       })
 
+      it('reads a page as bodies and its last cursor exactly as readPage reads its rows', async () => {
+        const clock = new ManualClock(T0)
+        const { store, accountId } = await openWithAccount(clock)
+        for (let t = 0; t < 3; t++) {
+          await store.write(accountId, async (tx) => {
+            for (const sortId of ['c', 'a', 'b']) {
+              const key = `${t}${sortId}`
+              await put(tx, 'chats', key, { sortId, summary: body(key, { small: true }) })
+            }
+          })
+        }
+        await store.write(accountId, (tx) => put(tx, 'conversions', 'x'))
+        const cursors: Array<[number, string | null]> = [
+          [0, null],
+          [T0, 'a'],
+          [T0 + 1, null],
+          [T0 + 1, 'c'],
+          [T0 + 2, 'c'],
+          [T0 + 9, null],
+        ]
+        for (const [afterPosition, afterSortId] of cursors) {
+          for (const limit of [1, 2, 4, 100]) {
+            for (const maxPosition of [undefined, T0 + 1]) {
+              for (const pageBody of ['full', 'summary', 'none'] as const) {
+                const query = {
+                  accountId,
+                  stream: 'chats' as const,
+                  afterPosition,
+                  afterSortId,
+                  limit,
+                  body: pageBody,
+                  ...(maxPosition === undefined ? {} : { maxPosition }),
+                }
+                const rows = await store.readPage(query)
+                const page = await store.readPageBodies(query)
+                const what = JSON.stringify(query)
+                expect(
+                  page.bodies.map((b) => b.toString('utf8')),
+                  what,
+                ).toEqual(rows.map((r) => r.body.toString('utf8')))
+                const last = rows.at(-1)
+                expect(page.last, what).toEqual(
+                  last && { position: last.position, sortId: last.sortId },
+                )
+              }
+            }
+          }
+        }
+      })
+
       it('keeps streams apart', async () => {
         const { store, accountId } = await openWithAccount()
         await store.write(accountId, async (tx) => {

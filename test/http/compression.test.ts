@@ -66,6 +66,16 @@ for (const backend of storeBackends()) {
       expect(page.count).toBe(50)
     })
 
+    it('declares the size of an uncompressed page, to HEAD as to GET', async () => {
+      expect(identity.headers['content-length']).toBe(String(identity.body.byteLength))
+      const head = await fetch(`${h.url}${PAGE}`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${a.owner}`, 'accept-encoding': 'identity' },
+      })
+      expect(head.status).toBe(200)
+      expect(head.headers.get('content-length')).toBe(String(identity.body.byteLength))
+    })
+
     it('brotli to a client that offers it, the same bytes once decompressed', async () => {
       const res = await get('gzip, deflate, br')
       expect(res.headers['content-encoding']).toBe('br')

@@ -22,6 +22,7 @@ import { toAccount, toToken } from '../rows.js'
 import type {
   Account,
   NewToken,
+  PageBodies,
   PageQuery,
   Store,
   StoredRow,
@@ -48,6 +49,7 @@ import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
 import { CHAT_INDEX_MIGRATION, runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
 import { PostgresWriteTx } from './postgres-write-tx.js'
+import { pageBodiesOf } from '../page-bodies.js'
 
 export interface PostgresStoreOptions extends PostgresConnectionOptions {
   clock: Clock
@@ -184,6 +186,10 @@ export class PostgresStore implements Store {
       const result = await client.query({ ...SQL.revokeToken, values: [accountId, tokenId, at] })
       return result.rowCount === 1
     })
+  }
+
+  async readPageBodies(query: PageQuery): Promise<PageBodies> {
+    return pageBodiesOf(await this.readPage(query))
   }
 
   async readPage(query: PageQuery): Promise<StoredRow[]> {

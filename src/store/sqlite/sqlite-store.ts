@@ -18,6 +18,7 @@ import { toAccount, toToken } from '../rows.js'
 import type {
   Account,
   NewToken,
+  PageBodies,
   PageQuery,
   Store,
   StoredRow,
@@ -41,7 +42,9 @@ import {
 import { SqliteReadPool } from './sqlite-read-pool.js'
 import { applySqliteMigrations, CHAT_INDEX_MIGRATION } from './sqlite-migrations.js'
 import type { StoreStatements, WriteTxStatements } from './sqlite-statements.js'
+import type { PageCall } from './sqlite-statements.js'
 import { pageCall, storeStatements, writeTxStatements } from './sqlite-statements.js'
+import { pageBodiesOf } from '../page-bodies.js'
 import { SqliteWriteTx } from './sqlite-write-tx.js'
 import { sqliteDirectory } from './sqlite-directory.js'
 import type { ChatReader, DirectoryStore, DirectoryWriteTx } from '../directory-port.js'
@@ -96,6 +99,8 @@ class SqliteStore implements Store {
   readonly oauth: OAuthStore
 
   private closing: Promise<void> | undefined
+  /** A page's bodies, then its last row's cursor, in one read transaction (one snapshot). */
+  private readonly bodiesInSnapshot: (call: PageCall) => PageBodies
 
   constructor(
     private readonly db: SqliteConnection,
@@ -103,6 +108,17 @@ class SqliteStore implements Store {
     private readonly pool: SqliteReadPool | undefined,
   ) {
     this.sql = storeStatements(db.reader, db.writer)
+    this.bodiesInSnapshot = db.reader.transaction((call: PageCall): PageBodies => {
+      const sql = this.sql
+      if (call.form === 'afterCursor') {
+        const bodies = sql.bodiesAfterCursor[call.body]().all(...call.args)
+        const at = bodies.length - 1
+        return { bodies, last: at < 0 ? undefined : sql.cursorAfterCursor().get(...call.args, at) }
+      }
+      const bodies = sql.bodiesFromPosition[call.body]().all(...call.args)
+      const at = bodies.length - 1
+      return { bodies, last: at < 0 ? undefined : sql.cursorFromPosition().get(...call.args, at) }
+    })
     this.txStatements = writeTxStatements(db.writer)
     this.directory = sqliteDirectory(db, (accountId, fn) => this.write(accountId, fn))
     this.chats = sqliteChats(db)
@@ -210,6 +226,12 @@ class SqliteStore implements Store {
         ? this.sql.pageAfterCursor[call.body]().all(...call.args)
         : this.sql.pageFromPosition[call.body]().all(...call.args)
     })
+  }
+
+  readPageBodies(query: PageQuery): Promise<PageBodies> {
+    // The read workers answer rows; what they would save is the main thread's, not this.
+    if (this.pool) return this.readPage(query).then(pageBodiesOf)
+    return this.db.read(() => this.bodiesInSnapshot(pageCall(query)))
   }
 
   lastPosition(accountId: number): Promise<Micros> {
