@@ -8,8 +8,8 @@ import { directoryChange, isDirectoryEvent } from '../directory-events.js'
 import type { EventOf, IngestEvent } from '../events.js'
 import type { Micros } from '../time.js'
 import { validatedMicros } from './chat-time.js'
-import type { AgentInfo, GoalInfo } from './directory.js'
-import { agentInfoOf, goalInfoOf, mapDirectory, patchAgentInfo } from './directory.js'
+import type { AgentInfo, Directory, GoalInfo } from './directory.js'
+import { agentInfoOf, goalInfoOf, patchAgentInfo } from './directory.js'
 import type { AgentInput, AgentState } from './fold-agent.js'
 import { applyAgentEvent } from './fold-agent.js'
 import type { ChatEvent, ChatFoldState } from './fold-chat.js'
@@ -132,19 +132,22 @@ async function foldChatEvent(
         `chat ${event.chat_id} was imported, not folded from events, so events cannot change it`,
       ),
     }
-  const agents = new Map<number, AgentInfo>()
-  const departments = new Map<number, string>()
   const { agentId, departmentId } = chatEventSubjects(event)
-  if (agentId !== undefined) {
-    const info = await access.getState(FOLD_STATE.directoryAgent, String(agentId))
-    if (info !== undefined) agents.set(agentId, info)
-  }
-  if (departmentId !== null) {
-    const info = await access.getState(FOLD_STATE.directoryDepartment, String(departmentId))
-    if (info !== undefined) departments.set(departmentId, info.name)
+  const agentInfo =
+    agentId === undefined
+      ? undefined
+      : await access.getState(FOLD_STATE.directoryAgent, String(agentId))
+  const departmentName =
+    departmentId === null
+      ? undefined
+      : (await access.getState(FOLD_STATE.directoryDepartment, String(departmentId)))?.name
+  // The entries this event names, and nothing else (as a mapDirectory of them would answer).
+  const directory: Directory = {
+    agent: (id) => (id === agentId ? agentInfo : undefined),
+    departmentName: (id) => (id === departmentId ? departmentName : undefined),
   }
 
-  const result = applyChatEvent(stored, event, mapDirectory(agents, departments), { inPlace: true })
+  const result = applyChatEvent(stored, event, directory, { inPlace: true })
   if (!result.ok) return result
   const output = emptyOutput()
   const agentInputs: AgentInput[] = result.engagementChanges.map((c) => ({
