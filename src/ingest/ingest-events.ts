@@ -159,15 +159,25 @@ class TxFoldState implements FoldStateAccess {
 
   constructor(private readonly tx: WriteTx) {}
 
-  async getState<K extends FoldStateKind>(
+  // Reads answer from the batch's cache without a promise of their own: folding makes several per
+  // event, nearly all of them cached by prefetch (the interface allows a plain value).
+  getState<K extends FoldStateKind>(
+    kind: K,
+    key: string,
+  ): FoldStateValues[K] | undefined | Promise<FoldStateValues[K] | undefined> {
+    const cache = this.state[kind]
+    const cached = cache.get(key)
+    if (cached !== undefined || cache.has(key)) return cached
+    return this.readState(kind, key)
+  }
+
+  private async readState<K extends FoldStateKind>(
     kind: K,
     key: string,
   ): Promise<FoldStateValues[K] | undefined> {
-    const cache = this.state[kind]
-    if (cache.has(key)) return cache.get(key)
     const text = await this.tx.getState(kind, key)
     const value = text === undefined ? undefined : parseFoldState(kind, text)
-    cache.set(key, value)
+    this.state[kind].set(key, value)
     return value
   }
 
@@ -176,8 +186,13 @@ class TxFoldState implements FoldStateAccess {
     this.dirtyState.set(`${kind}\u0000${key}`, { kind, key })
   }
 
-  async getChat(chatId: string): Promise<StoredChat | undefined> {
-    if (this.chats.has(chatId)) return this.chats.get(chatId)
+  getChat(chatId: string): StoredChat | undefined | Promise<StoredChat | undefined> {
+    const cached = this.chats.get(chatId)
+    if (cached !== undefined || this.chats.has(chatId)) return cached
+    return this.readChat(chatId)
+  }
+
+  private async readChat(chatId: string): Promise<StoredChat | undefined> {
     const text = await this.tx.getItem('chats', chatId)
     const chat = text === undefined ? undefined : parseStoredChat(text)
     this.chats.set(chatId, chat)
