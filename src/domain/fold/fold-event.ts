@@ -303,10 +303,11 @@ export async function foldEvent(
     }
     case 'department.queue_sizes': {
       const key = departmentKey(event.department_id)
-      const current = await access.getState(FOLD_STATE.department, key)
-      const result = applyDepartmentEvent(current, event)
+      const read = access.getState(FOLD_STATE.department, key)
+      const result = applyDepartmentEvent(pending(read) ? await read : read, event)
       if (!result.ok) return result
-      await access.putState(FOLD_STATE.department, key, result.state)
+      const put = access.putState(FOLD_STATE.department, key, result.state)
+      if (pending(put)) await put
       return ok({ ...emptyOutput(), department_events: result.events })
     }
     case 'conversion':
