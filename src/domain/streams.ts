@@ -115,11 +115,17 @@ export const CHAT_SUMMARY_OMITS: ReadonlySet<string> = new Set([
  * so that projecting the summary gives exactly what projecting the body gives.
  */
 export function chatSummary(chat: Readonly<Record<string, unknown>>): string {
-  // fromEntries, not assignment: a "__proto__" attribute stays an attribute, as in the body.
-  return JSON.stringify(
-    Object.fromEntries(Object.entries(chat).filter(([key]) => !CHAT_SUMMARY_OMITS.has(key))),
-  )
+  // A copy with the omitted attributes set to undefined, which JSON leaves out: the copy keeps the
+  // chat's keys in order and its hidden class (a "__proto__" attribute stays an attribute, as in
+  // the body), so it stringifies as fast as the body does; filtering entries into a new object
+  // built one key at a time stringified at half that speed.
+  return JSON.stringify({ ...chat, ...OMITTED_IN_SUMMARY })
 }
+
+/** {@link CHAT_SUMMARY_OMITS} as attributes whose value JSON leaves out. */
+const OMITTED_IN_SUMMARY: Readonly<Record<string, undefined>> = Object.freeze(
+  Object.fromEntries([...CHAT_SUMMARY_OMITS].map((key) => [key, undefined])),
+)
 
 /**
  * A chat as stored at `position`: its `update_timestamp` is that position (the moment of its last

@@ -151,33 +151,54 @@ class TxFoldState implements FoldStateAccess {
     [FOLD_STATE.directoryDepartment]: new Map(),
     [FOLD_STATE.directoryGoal]: new Map(),
   }
-  /** Changed entries, in the order first written. */
-  private readonly dirtyState = new Map<string, { kind: FoldStateKind; key: string }>()
+  /**
+   * Changed entries by kind, each in the order first written (a set per kind: folding writes
+   * several entries per event, and a combined kind-and-key string cost a concatenation and its
+   * hash each time).
+   */
+  private readonly dirtyState = new Map<FoldStateKind, Set<string>>()
   private readonly chats = new Map<string, StoredChat | undefined>()
   /** The chats folding changed, as last changed, in the order first changed. */
   readonly dirtyChats = new Map<string, Chat>()
 
   constructor(private readonly tx: WriteTx) {}
 
-  async getState<K extends FoldStateKind>(
+  // Reads answer from the batch's cache without a promise of their own: folding makes several per
+  // event, nearly all of them cached by prefetch (the interface allows a plain value).
+  getState<K extends FoldStateKind>(
+    kind: K,
+    key: string,
+  ): FoldStateValues[K] | undefined | Promise<FoldStateValues[K] | undefined> {
+    const cache = this.state[kind]
+    const cached = cache.get(key)
+    if (cached !== undefined || cache.has(key)) return cached
+    return this.readState(kind, key)
+  }
+
+  private async readState<K extends FoldStateKind>(
     kind: K,
     key: string,
   ): Promise<FoldStateValues[K] | undefined> {
-    const cache = this.state[kind]
-    if (cache.has(key)) return cache.get(key)
     const text = await this.tx.getState(kind, key)
     const value = text === undefined ? undefined : parseFoldState(kind, text)
-    cache.set(key, value)
+    this.state[kind].set(key, value)
     return value
   }
 
   putState<K extends FoldStateKind>(kind: K, key: string, value: FoldStateValues[K]): void {
     this.state[kind].set(key, value)
-    this.dirtyState.set(`${kind}\u0000${key}`, { kind, key })
+    let dirty = this.dirtyState.get(kind)
+    if (dirty === undefined) this.dirtyState.set(kind, (dirty = new Set()))
+    dirty.add(key)
   }
 
-  async getChat(chatId: string): Promise<StoredChat | undefined> {
-    if (this.chats.has(chatId)) return this.chats.get(chatId)
+  getChat(chatId: string): StoredChat | undefined | Promise<StoredChat | undefined> {
+    const cached = this.chats.get(chatId)
+    if (cached !== undefined || this.chats.has(chatId)) return cached
+    return this.readChat(chatId)
+  }
+
+  private async readChat(chatId: string): Promise<StoredChat | undefined> {
     const text = await this.tx.getItem('chats', chatId)
     const chat = text === undefined ? undefined : parseStoredChat(text)
     this.chats.set(chatId, chat)
@@ -227,9 +248,12 @@ class TxFoldState implements FoldStateAccess {
   }
 
   async flushState(): Promise<void> {
-    for (const { kind, key } of this.dirtyState.values()) {
-      const value = this.state[kind].get(key)
-      if (value !== undefined) await this.tx.putState(kind, key, serializeFoldState(kind, value))
+    for (const [kind, keys] of this.dirtyState) {
+      const cache = this.state[kind]
+      for (const key of keys) {
+        const value = cache.get(key)
+        if (value !== undefined) await this.tx.putState(kind, key, serializeFoldState(kind, value))
+      }
     }
   }
 }
@@ -344,7 +368,9 @@ export async function applyEventsInTx(
   const chats = streamSpec('chats')
   for (const chat of access.dirtyChats.values()) {
     const at = next++
-    await tx.putItem('chats', { ...chats.itemIds(chat), position: at, ...renderChat(chat, at) })
+    const { key, sortId } = chats.itemIds(chat)
+    const { body, summary, chatIndex } = renderChat(chat, at)
+    await tx.putItem('chats', { key, sortId, position: at, body, summary, chatIndex })
     await pause()
   }
   for (const item of others) {
@@ -392,8 +418,10 @@ function collect(
     items: readonly ItemIdentity[S][],
   ) => {
     const spec = streamSpec(stream)
-    for (const item of items)
-      others.push({ stream, ...spec.itemIds(item), body: JSON.stringify(item) })
+    for (const item of items) {
+      const { key, sortId } = spec.itemIds(item)
+      others.push({ stream, key, sortId, body: JSON.stringify(item) })
+    }
   }
   add('conversions', output.conversions)
   add('department_events', output.department_events)

@@ -92,15 +92,23 @@ export function applyAgentEvent(
     field: 'status' | 'engagements',
     previous: string | number,
     value: string | number,
-  ): AgentEventItem => ({
-    ...(options.accountId === undefined ? {} : { account_id: options.accountId }),
-    agent_id: input.agentId,
-    field_name: field,
-    id: agentEventId(input.eventId, input.agentId, field),
-    previous_value: previous,
-    timestamp: formatIsoMicros(at),
-    value,
-  })
+  ): AgentEventItem => {
+    // Two literals rather than a spread of the optional account_id: one object, one shape.
+    const id = agentEventId(input.eventId, input.agentId, field)
+    const timestamp = formatIsoMicros(at)
+    const agentId = input.agentId
+    return options.accountId === undefined
+      ? { agent_id: agentId, field_name: field, id, previous_value: previous, timestamp, value }
+      : {
+          account_id: options.accountId,
+          agent_id: agentId,
+          field_name: field,
+          id,
+          previous_value: previous,
+          timestamp,
+          value,
+        }
+  }
 
   if (input.kind === 'status') {
     if (input.status === current.status) return { ok: true, state: current, events: [], spans: [] }

@@ -53,13 +53,20 @@ export function applyDepartmentEvent(
     state.value.incoming === value.incoming
   )
     return { ok: true, state: next, events: [] }
-  const item: DepartmentEventItem = {
-    department_id: event.department_id,
-    field_name: 'queue_sizes',
-    id: departmentEventId(event.id, event.department_id),
-    ...(state === undefined ? {} : { previous_value: { ...state.value } }),
-    timestamp: formatIsoMicros(at),
-    value,
-  }
+  const departmentId = event.department_id
+  const id = departmentEventId(event.id, departmentId)
+  const timestamp = formatIsoMicros(at)
+  // Two literals rather than a spread of the optional previous_value: one object, one shape.
+  const item: DepartmentEventItem =
+    state === undefined
+      ? { department_id: departmentId, field_name: 'queue_sizes', id, timestamp, value }
+      : {
+          department_id: departmentId,
+          field_name: 'queue_sizes',
+          id,
+          previous_value: { ...state.value },
+          timestamp,
+          value,
+        }
   return { ok: true, state: next, events: [item] }
 }

@@ -8,8 +8,8 @@ import { directoryChange, isDirectoryEvent } from '../directory-events.js'
 import type { EventOf, IngestEvent } from '../events.js'
 import type { Micros } from '../time.js'
 import { validatedMicros } from './chat-time.js'
-import type { AgentInfo, GoalInfo } from './directory.js'
-import { agentInfoOf, goalInfoOf, mapDirectory, patchAgentInfo } from './directory.js'
+import type { AgentInfo, Directory, GoalInfo } from './directory.js'
+import { agentInfoOf, goalInfoOf, patchAgentInfo } from './directory.js'
 import type { AgentInput, AgentState } from './fold-agent.js'
 import { applyAgentEvent } from './fold-agent.js'
 import type { ChatEvent, ChatFoldState } from './fold-chat.js'
@@ -18,7 +18,14 @@ import { attributeConversion, conversionCandidate, withConversion } from './fold
 import { applyDepartmentEvent } from './fold-department.js'
 import type { FoldError } from './fold-error.js'
 import { foldError } from './fold-error.js'
-import type { DepartmentInfo, FoldStateAccess, FoldStateKind, VisitorChats } from './fold-state.js'
+import type {
+  DepartmentInfo,
+  FoldStateAccess,
+  FoldStateKind,
+  MaybePromise,
+  StoredChat,
+  VisitorChats,
+} from './fold-state.js'
 import { FOLD_STATE } from './fold-state.js'
 import type {
   AgentEventItem,
@@ -79,12 +86,37 @@ function attributableChatIds(
   return event.chat_id === undefined ? ids : ids.filter((id) => id === event.chat_id)
 }
 
-async function loadChat(
+/**
+ * Whether `value` is still to come. Access implementations answer cached reads with plain values;
+ * folding awaits only real promises, since an `await` of a plain value still costs a promise and a
+ * turn of the microtask queue, several times per event.
+ */
+function pending<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
+}
+
+function loadChat(
   access: FoldStateAccess,
   chatId: string,
-): Promise<ChatFoldState | undefined | 'no_state'> {
-  const item = await access.getChat(chatId)
-  const p = await access.getState(FOLD_STATE.chat, chatId)
+): MaybePromise<ChatFoldState | undefined | 'no_state'> {
+  const item = access.getChat(chatId)
+  if (pending(item)) return item.then((found) => withPrivate(access, chatId, found))
+  return withPrivate(access, chatId, item)
+}
+
+function withPrivate(
+  access: FoldStateAccess,
+  chatId: string,
+  item: StoredChat | undefined,
+): MaybePromise<ChatFoldState | undefined | 'no_state'> {
+  const p = access.getState(FOLD_STATE.chat, chatId)
+  return pending(p) ? p.then((found) => chatState(item, found)) : chatState(item, p)
+}
+
+function chatState(
+  item: StoredChat | undefined,
+  p: ChatPrivate | undefined,
+): ChatFoldState | undefined | 'no_state' {
   if (item === undefined && p === undefined) return undefined
   if (item === undefined || p === undefined) return 'no_state'
   // The store's update_timestamp is not folding's: a chat read from the store is copied without
@@ -99,6 +131,12 @@ async function loadAgent(access: FoldStateAccess, agentId: number) {
 }
 
 /** Applies agent inputs in order, collecting items; the agent states to write are returned. */
+/** What {@link foldAgents} gives for no inputs (never changed: its map stays empty). */
+const NO_AGENTS: { ok: true; states: ReadonlyMap<number, AgentState> } = {
+  ok: true,
+  states: new Map(),
+}
+
 async function foldAgents(
   access: FoldStateAccess,
   inputs: readonly AgentInput[],
@@ -122,7 +160,8 @@ async function foldChatEvent(
   event: ChatEvent,
   options: FoldOptions,
 ): Promise<FoldResult> {
-  const stored = await loadChat(access, event.chat_id)
+  const loaded = loadChat(access, event.chat_id)
+  const stored = pending(loaded) ? await loaded : loaded
   if (stored === 'no_state')
     return {
       ok: false,
@@ -132,19 +171,22 @@ async function foldChatEvent(
         `chat ${event.chat_id} was imported, not folded from events, so events cannot change it`,
       ),
     }
-  const agents = new Map<number, AgentInfo>()
-  const departments = new Map<number, string>()
   const { agentId, departmentId } = chatEventSubjects(event)
-  if (agentId !== undefined) {
-    const info = await access.getState(FOLD_STATE.directoryAgent, String(agentId))
-    if (info !== undefined) agents.set(agentId, info)
-  }
-  if (departmentId !== null) {
-    const info = await access.getState(FOLD_STATE.directoryDepartment, String(departmentId))
-    if (info !== undefined) departments.set(departmentId, info.name)
+  const agentRead =
+    agentId === undefined ? undefined : access.getState(FOLD_STATE.directoryAgent, String(agentId))
+  const agentInfo = pending(agentRead) ? await agentRead : agentRead
+  const departmentRead =
+    departmentId === null
+      ? undefined
+      : access.getState(FOLD_STATE.directoryDepartment, String(departmentId))
+  const departmentName = (pending(departmentRead) ? await departmentRead : departmentRead)?.name
+  // The entries this event names, and nothing else (as a mapDirectory of them would answer).
+  const directory: Directory = {
+    agent: (id) => (id === agentId ? agentInfo : undefined),
+    departmentName: (id) => (id === departmentId ? departmentName : undefined),
   }
 
-  const result = applyChatEvent(stored, event, mapDirectory(agents, departments), { inPlace: true })
+  const result = applyChatEvent(stored, event, directory, { inPlace: true })
   if (!result.ok) return result
   const output = emptyOutput()
   const agentInputs: AgentInput[] = result.engagementChanges.map((c) => ({
@@ -155,11 +197,14 @@ async function foldChatEvent(
     change: c.change,
     at: c.at,
   }))
-  const folded = await foldAgents(access, agentInputs, options, output)
+  // Most chat events (messages) change no engagement: no agent to fold, nothing to wait for.
+  const folded =
+    agentInputs.length === 0 ? NO_AGENTS : await foldAgents(access, agentInputs, options, output)
   if (!folded.ok) return folded
 
   // Everything is known to succeed: write.
-  await access.putState(FOLD_STATE.chat, event.chat_id, result.state.private)
+  const put = access.putState(FOLD_STATE.chat, event.chat_id, result.state.private)
+  if (pending(put)) await put
   for (const [id, state] of folded.states)
     await access.putState(FOLD_STATE.agent, String(id), state)
   if (stored === undefined) await indexVisitorChat(access, result.state.private)
@@ -258,10 +303,11 @@ export async function foldEvent(
     }
     case 'department.queue_sizes': {
       const key = departmentKey(event.department_id)
-      const current = await access.getState(FOLD_STATE.department, key)
-      const result = applyDepartmentEvent(current, event)
+      const read = access.getState(FOLD_STATE.department, key)
+      const result = applyDepartmentEvent(pending(read) ? await read : read, event)
       if (!result.ok) return result
-      await access.putState(FOLD_STATE.department, key, result.state)
+      const put = access.putState(FOLD_STATE.department, key, result.state)
+      if (pending(put)) await put
       return ok({ ...emptyOutput(), department_events: result.events })
     }
     case 'conversion':
