@@ -116,10 +116,11 @@ async function httpRun(options: IngestBenchOptions, events: IngestEvent[]): Prom
       if (res.status !== 200) throw new Error(`ingest over HTTP: ${res.status} ${await res.text()}`)
       await res.arrayBuffer()
     }
-    // A fresh server compiles its ingest path on the first batches: warmed up on another account,
-    // as the in-process rows are by the runs before them.
+    // A fresh server compiles its ingest path on the first batches: warmed up on another account
+    // with the same events, as the in-process batch-1000 row is by the batch-100 run of them
+    // before it (5 warm-up batches left the first measured ones 5-15 ms of CPU dearer each).
     const warmUp = await token('ingest-http-warm-up')
-    for (const body of bodies.slice(0, 5)) await post(warmUp, body)
+    for (const body of bodies) await post(warmUp, body)
     const measured = await token('ingest-http')
     const c0 = (await cpuSeconds(server.pid)) ?? 0
     const run = await timeBatches(`ingest HTTP ${batch}`, events.length, batch, (from) =>
