@@ -188,13 +188,18 @@ async function columnNames(client: pg.PoolClient, table: string): Promise<Set<st
  * them: nothing is escaped or re-encoded on the way (a text-format array of 1000 JSON texts would
  * be escaped character by character by the driver and unescaped again by PostgreSQL), and each
  * element is cast to jsonb on its own.
+ *
+ * `OFFSET 0` keeps the planner from merging this into the INSERT's select list: merged, every
+ * reference to `data` there (one per typed column) would parse the item's JSON again.
  */
 function pageRows(stream: ExportStream): string {
   return stream === 'agent_timeline'
     ? `SELECT k.agent_id, k.start_time, k.deleted, k.data::jsonb AS data
-       FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[]) AS k(agent_id, start_time, deleted, data)`
+       FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[]) AS k(agent_id, start_time, deleted, data)
+       OFFSET 0`
     : `SELECT k.id, k.deleted, k.data::jsonb AS data
-       FROM unnest($1::text[], $2::boolean[], $3::text[]) AS k(id, deleted, data)`
+       FROM unnest($1::text[], $2::boolean[], $3::text[]) AS k(id, deleted, data)
+       OFFSET 0`
 }
 
 /**
@@ -313,7 +318,8 @@ class PostgresDestination implements Destination {
       )
       this.hooks?.at('postgres:after-items')
       if (tables !== undefined && tables.children.length > 0 && !span) {
-        // Children of an updated item are replaced: deleted by parent key, then inserted anew.
+        // Children of an updated item are replaced: deleted by parent key, then inserted anew,
+        // from the jsonb just stored (not from the page's text, which would be parsed again).
         const ids = page.upserts.map((u) => u.key.key)
         for (const child of tables.children) {
           await client.query(
@@ -324,9 +330,9 @@ class PostgresDestination implements Destination {
             childInsert(
               'postgres',
               child,
-              `(SELECT k.id AS key, k.data::jsonb AS data FROM unnest($1::text[], $2::text[]) AS k(id, data))`,
+              `(SELECT t.id AS key, t.data FROM ${ident(table)} AS t WHERE t.id = ANY($1::text[]))`,
             ),
-            [ids, data],
+            [ids],
           )
         }
       }
