@@ -254,12 +254,10 @@ class PostgresDestination implements Destination {
     const client = await this.pool.connect()
     let broken = false
     try {
-      // Asynchronous commit, for this transaction only: COMMIT returns without waiting for the
-      // page's ~4 MB of WAL to be flushed, which the WAL writer then does in the background while
-      // the next page is written. The page and its sync_state row stay one transaction, so a
-      // crash of the database server can lose only the last few committed pages, whole, with
-      // their cursors: the next run fetches them again (docs/sync.md, "Crash safety").
-      await client.query('BEGIN; SET LOCAL synchronous_commit = off')
+      // A synchronous commit, as the server is configured: `SET LOCAL synchronous_commit = off`
+      // was measured (1000-chat pages, embedded PostgreSQL on local disk) and saved no measurable
+      // time per page, so a committed page stays as durable as the server makes it.
+      await client.query('BEGIN')
       try {
         await this.writePage(client, page)
         this.hooks?.at('postgres:before-commit')
