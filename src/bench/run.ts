@@ -14,7 +14,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { systemClock } from '../domain/clock.js'
 import { issueToken } from '../auth/tokens.js'
 import { openStore } from '../store/open-store.js'
@@ -23,25 +22,31 @@ import { runExportBench, type Row } from './export-bench.js'
 import { markdownTable } from './table.js'
 import { benchStoreUrls } from './bench-stores.js'
 import { pinLoadToOtherCores } from './bench-server.js'
+import { scriptArgs, wholeNumberArg } from './script-args.js'
 
-const { values } = parseArgs({
-  options: {
-    // No default here: export defaults to 20 000 chats, sync to 100 000 (the issue's figure).
-    chats: { type: 'string' },
-    duration: { type: 'string', default: '5' },
-    stores: { type: 'string', default: 'sqlite,postgres' },
-    only: { type: 'string', default: 'side,export,ingest,sync' },
-    out: { type: 'string' },
-    chart: { type: 'string', default: 'benchmarks-latency.png' },
-    // The side-by-side comparisons to run (default all), e.g. `--sections depth` for a 1M run.
-    sections: { type: 'string' },
-  },
+const usage = `
+usage: npm run bench -- [--chats N] [--duration 5] [--stores sqlite,postgres]
+  [--only side,export,ingest,sync] [--sections NAMES] [--out FILE.md] [--chart FILE.png]
+
+--chats defaults to 20000 for export and 100000 for sync; --duration is seconds per measurement;
+--sections picks side-by-side comparisons (e.g. depth); --out also writes the Markdown to a file.
+`
+const values = scriptArgs(usage, {
+  // No default here: export defaults to 20 000 chats, sync to 100 000 (the issue's figure).
+  chats: { type: 'string' },
+  duration: { type: 'string', default: '5' },
+  stores: { type: 'string', default: 'sqlite,postgres' },
+  only: { type: 'string', default: 'side,export,ingest,sync' },
+  out: { type: 'string' },
+  chart: { type: 'string', default: 'benchmarks-latency.png' },
+  // The side-by-side comparisons to run (default all), e.g. `--sections depth` for a 1M run.
+  sections: { type: 'string' },
 })
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
-const chats = Number(values.chats ?? '20000')
-const syncChats = Number(values.chats ?? '100000')
-const duration = Number(values.duration)
+const chats = wholeNumberArg(usage, 'chats', values.chats ?? '20000', 1)
+const syncChats = wholeNumberArg(usage, 'chats', values.chats ?? '100000', 1)
+const duration = wholeNumberArg(usage, 'duration', values.duration, 1)
 const only = values.only.split(',')
 const clock = systemClock()
 const dir = mkdtempSync(join(tmpdir(), 'chat-export-bench-'))
