@@ -41,15 +41,7 @@ const COMMA = Buffer.from(',')
 export async function buildExportPage(request: ExportPageRequest): Promise<ExportPage> {
   const { spec, query } = request
   const body = pageBody(spec, query.fields)
-  const pageQuery: PageQuery = {
-    accountId: request.accountId,
-    stream: spec.name,
-    afterPosition: query.startTime,
-    afterSortId: query.startSortId,
-    limit: query.limit,
-    body,
-    ...(request.maxPosition === undefined ? {} : { maxPosition: request.maxPosition }),
-  }
+  const pageQuery = pageQueryOf(request, body)
   const parts: Buffer[] = [Buffer.from(`{"${spec.name}":[`)]
   let count: number
   let last: { position: Micros; sortId: string } | undefined
@@ -88,6 +80,33 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
     ),
   )
   return { body: Buffer.concat(parts), count, endTime, endId }
+}
+
+/**
+ * How many items the page would hold (at most its limit), read from the index alone (no item's
+ * JSON): what the send guard asks when a page's worst case (its whole limit) would not fit.
+ */
+export async function countPageItems(
+  request: Pick<ExportPageRequest, 'store' | 'accountId' | 'spec' | 'query' | 'maxPosition'>,
+): Promise<number> {
+  const rows = await request.store.readPage(pageQueryOf(request, 'none'))
+  return rows.length
+}
+
+function pageQueryOf(
+  request: Pick<ExportPageRequest, 'accountId' | 'spec' | 'query' | 'maxPosition'>,
+  body: PageBody,
+): PageQuery {
+  const { query } = request
+  return {
+    accountId: request.accountId,
+    stream: request.spec.name,
+    afterPosition: query.startTime,
+    afterSortId: query.startSortId,
+    limit: query.limit,
+    body,
+    ...(request.maxPosition === undefined ? {} : { maxPosition: request.maxPosition }),
+  }
 }
 
 /** What of each item the page needs from the store. */

@@ -8,7 +8,7 @@ import { AppError } from '../domain/errors.js'
 import { parseExportQuery } from '../domain/export-query.js'
 import { isStreamName, STREAM_NAMES, streamSpec } from '../domain/streams.js'
 import { MICROS_PER_SECOND } from '../domain/time.js'
-import { buildExportPage } from '../export/export-page.js'
+import { buildExportPage, countPageItems } from '../export/export-page.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { AuthVariables } from './auth.js'
@@ -63,19 +63,22 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
     }
     // Room for the page is reserved before it is built: a refusal costs no build.
     const guard = options.sendGuard
-    const admission = guard?.admit(name, query.limit)
+    const read = {
+      store: options.store,
+      accountId: token.accountId,
+      spec,
+      query,
+      // With a minimum start age, only items older than that age are served, so every next_page
+      // the server issues stays valid when it is followed.
+      maxPosition: minAge > 0 ? now - minAge : undefined,
+    }
+    const admission = await guard?.admit(name, query.limit, () => countPageItems(read))
     try {
       const page = await buildExportPage({
-        store: options.store,
-        accountId: token.accountId,
-        spec,
-        query,
+        ...read,
         requestUrl: url,
         // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
         publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
-        // With a minimum start age, only items older than that age are served, so every next_page
-        // the server issues stays valid when it is followed.
-        maxPosition: minAge > 0 ? now - minAge : undefined,
       })
       stopTimer?.()
       options.metrics?.itemsServed.inc({ stream: name }, page.count)

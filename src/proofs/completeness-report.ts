@@ -11,7 +11,7 @@ export function completenessTable(r: CompletenessReport): string {
     ['chats', r.chats],
     ['write errors (non-200)', r.writeErrors],
     ['pages fetched', r.pagesFetched],
-    ['export errors (non-200)', r.exportErrors],
+    ['export errors (non-200), by status', exportErrors(r)],
     ['**lost**', r.lost],
     ['**duplicated** (along next_page)', r.duplicated],
     ['**out of order**', r.outOfOrder],
@@ -24,6 +24,12 @@ export function completenessTable(r: CompletenessReport): string {
     ],
     ['negative control (naive whole-second cursor): lost', r.naiveLost],
   ])
+}
+
+function exportErrors(r: CompletenessReport): string {
+  const statuses = Object.entries(r.exportErrorStatuses)
+  if (statuses.length === 0) return String(r.exportErrors)
+  return `${r.exportErrors} (${statuses.map(([status, n]) => `${status}: ${n}`).join(', ')})`
 }
 
 /**

@@ -39,6 +39,8 @@ export interface CompletenessReport {
   writeErrors: number
   pagesFetched: number
   exportErrors: number
+  /** The export errors by HTTP status (e.g. 503 `OVERLOADED`, retried after a pause). */
+  exportErrorStatuses: Record<number, number>
   lost: number
   duplicated: number
   outOfOrder: number
@@ -141,6 +143,11 @@ async function workload(
 
   let pagesFetched = 0
   let exportErrors = 0
+  const exportErrorStatuses: Record<number, number> = {}
+  const exportError = (status: number) => {
+    exportErrors += 1
+    exportErrorStatuses[status] = (exportErrorStatuses[status] ?? 0) + 1
+  }
   let duplicated = 0
   let outOfOrder = 0
   let crossAccount = 0
@@ -166,7 +173,7 @@ async function workload(
       const page = await getPage(request.toString(), account.token)
       pagesFetched += 1
       if (page.status !== 200) {
-        exportErrors += 1
+        exportError(page.status)
         await sleep(50)
         continue
       }
@@ -221,7 +228,7 @@ async function workload(
               if ((seen.get(item.id) ?? 0) < item.messages) refetchMissing += 1
             }
           }
-        } else exportErrors += 1
+        } else exportError(again.status)
       }
       if (roll > 0.95 && page.count > 0 && last) {
         // A client that kept only end_time (start_id dropped) and restarts from it.
@@ -308,6 +315,7 @@ async function workload(
     writeErrors,
     pagesFetched,
     exportErrors,
+    exportErrorStatuses,
     lost,
     duplicated,
     outOfOrder,

@@ -14,9 +14,9 @@ const noSocket = {
   body: () => new Response(null),
 } as unknown as Context
 
-function overloaded(fn: () => unknown): boolean {
+async function overloaded(fn: () => Promise<unknown>): Promise<boolean> {
   try {
-    fn()
+    await fn()
     return false
   } catch (err) {
     return err instanceof AppError && err.code === 'OVERLOADED'
@@ -26,41 +26,68 @@ function overloaded(fn: () => unknown): boolean {
 describe('send guard admission', () => {
   const limits = { sendTimeoutSeconds: 60, maxBytesInFlight: 1500, overloadRetryAfterSeconds: 1 }
 
-  it('reserves the estimated page, so a second page being built is refused before its build', () => {
+  it('reserves the estimated page, so a second page being built is refused before its build', async () => {
     const guard = createSendGuard(limits)
     // Learn the stream's size per item from one page: 10 items of 100 bytes.
-    const first = guard.admit('chats', 10)
+    const first = await guard.admit('chats', 10)
     guard.send(noSocket, first, { stream: 'chats', count: 10, body: new Uint8Array(1000) }, {})
     expect(guard.bytesInFlight).toBe(0)
 
-    const building = guard.admit('chats', 10)
+    const building = await guard.admit('chats', 10)
     expect(guard.bytesInFlight).toBe(1000)
-    expect(overloaded(() => guard.admit('chats', 10))).toBe(true)
+    expect(await overloaded(() => guard.admit('chats', 10))).toBe(true)
     // A small page still fits beside it.
-    const small = guard.admit('chats', 2)
+    const small = await guard.admit('chats', 2)
     small.release()
     building.release()
     building.release()
     expect(guard.bytesInFlight).toBe(0)
-    expect(overloaded(() => guard.admit('chats', 10).release())).toBe(false)
+    expect(await overloaded(async () => (await guard.admit('chats', 10)).release())).toBe(false)
   })
 
-  it('admits a page alone even when it is larger than the bound', () => {
+  it('admits a page alone even when it is larger than the bound', async () => {
     const guard = createSendGuard(limits)
-    const first = guard.admit('chats', 10)
+    const first = await guard.admit('chats', 10)
     guard.send(noSocket, first, { stream: 'chats', count: 10, body: new Uint8Array(5000) }, {})
-    const alone = guard.admit('chats', 10)
+    const alone = await guard.admit('chats', 10)
     expect(guard.bytesInFlight).toBe(5000)
     alone.release()
   })
 
-  it('keeps estimates per stream', () => {
+  it('keeps estimates per stream', async () => {
     const guard = createSendGuard(limits)
-    const chats = guard.admit('chats', 10)
+    const chats = await guard.admit('chats', 10)
     guard.send(noSocket, chats, { stream: 'chats', count: 10, body: new Uint8Array(1200) }, {})
-    const held = guard.admit('chats', 10)
+    const held = await guard.admit('chats', 10)
     // agent_timeline has no estimate yet: its first page reserves nothing and is admitted.
-    expect(overloaded(() => guard.admit('agent_timeline', 1000).release())).toBe(false)
+    expect(
+      await overloaded(async () => (await guard.admit('agent_timeline', 1000)).release()),
+    ).toBe(false)
     held.release()
+  })
+
+  it('counts the items a page would hold before refusing it for its whole limit', async () => {
+    const guard = createSendGuard(limits)
+    // 100 bytes per item; a page of 10 items is held (1000 bytes in flight).
+    const first = await guard.admit('chats', 10)
+    guard.send(noSocket, first, { stream: 'chats', count: 10, body: new Uint8Array(1000) }, {})
+    const building = await guard.admit('chats', 10)
+    let counted = 0
+    const count = (items: number) => () => {
+      counted += 1
+      return Promise.resolve(items)
+    }
+    // limit 1000 (100 000 bytes) does not fit; the account has 3 items after the cursor: it does.
+    const small = await guard.admit('chats', 1000, count(3))
+    expect(counted).toBe(1)
+    expect(guard.bytesInFlight).toBe(1300)
+    small.release()
+    // A page that fits at its limit is not counted.
+    ;(await guard.admit('chats', 4, count(4))).release()
+    expect(counted).toBe(1)
+    // A page that really holds its limit is still refused, after its count.
+    expect(await overloaded(() => guard.admit('chats', 1000, count(1000)))).toBe(true)
+    expect(counted).toBe(2)
+    building.release()
   })
 })
