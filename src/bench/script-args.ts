@@ -45,7 +45,10 @@ export function scriptArgs<O extends StringOptions>(
 export function wholeNumberArg(usage: string, name: string, text: string, min = 0): number {
   const value = Number(text)
   if (text.trim() === '' || !Number.isSafeInteger(value) || value < min) {
-    return exitWithUsage(usage, `--${name} must be a whole number of at least ${min}, not "${text}"`)
+    return exitWithUsage(
+      usage,
+      `--${name} must be a whole number of at least ${min}, not "${text}"`,
+    )
   }
   return value
 }
