@@ -72,7 +72,10 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
       // the server issues stays valid when it is followed.
       maxPosition: minAge > 0 ? now - minAge : undefined,
     }
-    const admission = await guard?.admit(name, query.limit, () => countPageItems(read))
+    const admission = await guard?.admit(name, query.limit, {
+      key: `${token.accountId} ${name} ${query.startTime} ${query.startSortId ?? ''} ${query.limit} ${read.maxPosition ?? ''}`,
+      items: () => countPageItems(read),
+    })
     try {
       const page = await buildExportPage({
         ...read,

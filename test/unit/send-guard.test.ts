@@ -67,27 +67,37 @@ describe('send guard admission', () => {
   })
 
   it('counts the items a page would hold before refusing it for its whole limit', async () => {
-    const guard = createSendGuard(limits)
+    let now = 0
+    const guard = createSendGuard(limits, () => now)
     // 100 bytes per item; a page of 10 items is held (1000 bytes in flight).
     const first = await guard.admit('chats', 10)
     guard.send(noSocket, first, { stream: 'chats', count: 10, body: new Uint8Array(1000) }, {})
     const building = await guard.admit('chats', 10)
     let counted = 0
-    const count = (items: number) => () => {
-      counted += 1
-      return Promise.resolve(items)
-    }
+    const count = (key: string, items: number) => ({
+      key,
+      items: () => {
+        counted += 1
+        return Promise.resolve(items)
+      },
+    })
     // limit 1000 (100 000 bytes) does not fit; the account has 3 items after the cursor: it does.
-    const small = await guard.admit('chats', 1000, count(3))
+    const small = await guard.admit('chats', 1000, count('a', 3))
     expect(counted).toBe(1)
     expect(guard.bytesInFlight).toBe(1300)
     small.release()
     // A page that fits at its limit is not counted.
-    ;(await guard.admit('chats', 4, count(4))).release()
+    ;(await guard.admit('chats', 4, count('b', 4))).release()
     expect(counted).toBe(1)
     // A page that really holds its limit is still refused, after its count.
-    expect(await overloaded(() => guard.admit('chats', 1000, count(1000)))).toBe(true)
+    expect(await overloaded(() => guard.admit('chats', 1000, count('c', 1000)))).toBe(true)
     expect(counted).toBe(2)
+    // Asked again within a second, the same page is refused on the kept count; later, counted.
+    expect(await overloaded(() => guard.admit('chats', 1000, count('c', 1000)))).toBe(true)
+    expect(counted).toBe(2)
+    now = 1000
+    expect(await overloaded(() => guard.admit('chats', 1000, count('c', 1000)))).toBe(true)
+    expect(counted).toBe(3)
     building.release()
   })
 })
