@@ -12,8 +12,9 @@
  * most the limit), so a `limit=1000` request to an account of 48 chats is not refused for 1000
  * chats it does not have. Counts are kept for a second by the page's cursor: under overload the
  * same first page is asked again and again, and a count per refusal (on PostgreSQL a round
- * trip) multiplied the writers' latency by ten in the slow-readers proof. Refusing only once the page is built (as this guard first did) costs
- * a whole page build per 503: measured with 200 readers of 10 MB pages, the server spent its CPU
+ * trip) multiplied the writers' latency by ten in the slow-readers proof.
+ *
+ * Refusing only once the page is built (as this guard first did) costs a whole page build per 503: measured with 200 readers of 10 MB pages, the server spent its CPU
  * building pages it threw away (`/healthz` waited over 20 s) and their garbage took RSS from
  * 190 to 520 MB.
  * @module
@@ -29,12 +30,13 @@ const ESTIMATE_WEIGHT = 0.25
 
 /** How long a page's item count is reused for the same cursor (ms). */
 const COUNT_TTL_MS = 1000
-/** Counts kept at most; beyond it the oldest half is forgotten. */
+/** Counts kept at most; beyond it all are forgotten (they live a second anyway). */
 const MAX_COUNTS = 4096
 
-/** How many items a page would really hold: `key` names the page (account, stream, cursor, limit). */
+/** How many items a page would really hold. */
 export interface PageCount {
-  key: string
+  /** Names the page (account, stream, cursor, limit); made only when a count is needed. */
+  key(): string
   /** At most the page's limit. */
   items(): Promise<number>
 }
@@ -83,19 +85,12 @@ export function createSendGuard(
   const counts = new Map<string, { items: number; at: number }>()
   const countItems = async (count: PageCount): Promise<number> => {
     const now = nowMs()
-    const kept = counts.get(count.key)
+    const key = count.key()
+    const kept = counts.get(key)
     if (kept !== undefined && now - kept.at < COUNT_TTL_MS) return kept.items
     const items = await count.items()
-    if (counts.size >= MAX_COUNTS) {
-      // Insertion order is age order: forget the older half.
-      let drop = counts.size / 2
-      for (const key of counts.keys()) {
-        if (drop-- <= 0) break
-        counts.delete(key)
-      }
-    }
-    counts.delete(count.key)
-    counts.set(count.key, { items, at: now })
+    if (counts.size >= MAX_COUNTS) counts.clear()
+    counts.set(key, { items, at: now })
     return items
   }
   /** Bytes per item of each stream's recent pages (unknown until one is served). */

@@ -142,10 +142,8 @@ async function workload(
   }
 
   let pagesFetched = 0
-  let exportErrors = 0
   const exportErrorStatuses: Record<number, number> = {}
   const exportError = (status: number) => {
-    exportErrors += 1
     exportErrorStatuses[status] = (exportErrorStatuses[status] ?? 0) + 1
   }
   let duplicated = 0
@@ -314,7 +312,7 @@ async function workload(
     chats: latest.size,
     writeErrors,
     pagesFetched,
-    exportErrors,
+    exportErrors: Object.values(exportErrorStatuses).reduce((sum, n) => sum + n, 0),
     exportErrorStatuses,
     lost,
     duplicated,

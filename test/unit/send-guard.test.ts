@@ -75,7 +75,7 @@ describe('send guard admission', () => {
     const building = await guard.admit('chats', 10)
     let counted = 0
     const count = (key: string, items: number) => ({
-      key,
+      key: () => key,
       items: () => {
         counted += 1
         return Promise.resolve(items)
