@@ -13,6 +13,7 @@ import { AppError } from '../../domain/errors.js'
 import { assertAccountId, storeClosedError } from '../store-rules.js'
 import type { NamedStatement } from './postgres-statements.js'
 import { BEGIN_READ, BEGIN_WRITE } from './postgres-statements.js'
+import { TokenCache } from './postgres-token-cache.js'
 import { DEFAULT_APP_ROLE, assertRoleName, connectionSetupSql, sqlState } from './postgres-roles.js'
 
 export interface PostgresConnectionOptions {
@@ -94,6 +95,8 @@ export class PostgresConnection {
   /** Connections that have already switched to the application role. */
   private readonly prepared = new WeakSet<pg.PoolClient>()
   private closed = false
+  /** Token records by prefix, used while a LISTEN connection keeps them honest. */
+  readonly tokens: TokenCache
 
   constructor(private readonly options: PostgresConnectionOptions) {
     this.appRole = options.appRole ?? DEFAULT_APP_ROLE
@@ -112,6 +115,15 @@ export class PostgresConnection {
     // An idle connection that breaks (server restart, network) is dropped from the pool and
     // replaced on the next checkout; without a listener the error would crash the process.
     this.pool.on('error', () => {})
+    this.tokens = new TokenCache({
+      connect: () =>
+        new pg.Client({
+          connectionString: options.url,
+          types,
+          application_name: 'chat-export token listener',
+        }),
+      nowMs: () => performance.now(),
+    })
   }
 
   /** Runs `work` on a connection of its own as the login (the tables' owner), outside the pool. */
@@ -131,6 +143,7 @@ export class PostgresConnection {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.tokens.close()
     await this.pool.end()
   }
 
@@ -231,4 +244,34 @@ export class PostgresConnection {
       client.release(broken)
     }
   }
+}
+
+/**
+ * Runs one statement and hands each row (as an array) to `onRow` as it arrives, keeping none: a
+ * page's row texts then die young instead of living, and being promoted to V8's old space, until
+ * the last row has come. Resolves when the statement is done; rejects with its error (or the first
+ * error `onRow` threw, after the statement has finished so the connection stays in step).
+ */
+export function eachRow<R extends unknown[]>(
+  client: pg.PoolClient,
+  config: pg.QueryConfig,
+  onRow: (row: R) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failure: unknown
+    // pg's Query types take no rowMode, though Query honours it as client.query does.
+    const arrayConfig: pg.QueryArrayConfig = { ...config, rowMode: 'array' }
+    const query = new pg.Query(arrayConfig as pg.QueryConfig)
+    query.on('row', (row: R) => {
+      if (failure !== undefined) return
+      try {
+        onRow(row)
+      } catch (error) {
+        failure = error
+      }
+    })
+    query.on('error', reject)
+    query.on('end', () => (failure === undefined ? resolve() : reject(failure as Error)))
+    client.query(query)
+  })
 }

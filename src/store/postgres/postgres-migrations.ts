@@ -13,6 +13,7 @@
  */
 import type pg from 'pg'
 import { assertRoleName, ensureAppRole } from './postgres-roles.js'
+import { TOKENS_CHANNEL } from './postgres-token-cache.js'
 
 /**
  * The tenant of the current transaction. Missing or empty (connection fresh from the pool, or
@@ -323,6 +324,24 @@ ALTER TABLE chat_index FORCE ROW LEVEL SECURITY;
 CREATE POLICY chat_index_tenant ON chat_index
   USING (account_id = ${CURRENT_ACCOUNT_SQL})
   WITH CHECK (account_id = ${CURRENT_ACCOUNT_SQL});
+`,
+  },
+  {
+    version: 6,
+    name: 'token change notifications',
+    // postgres-token-cache.ts: servers cache token records only while they LISTEN on this channel.
+    sql: `
+-- Every change to tokens (a revocation by any process, a role or scope edit, a delete) tells the
+-- listening servers to forget the token records they hold. One notification per statement;
+-- PostgreSQL delivers it when the transaction commits.
+CREATE FUNCTION chat_export_tokens_changed() RETURNS trigger LANGUAGE plpgsql AS $tokens$
+BEGIN
+  PERFORM pg_notify('${TOKENS_CHANNEL}', '');
+  RETURN NULL;
+END
+$tokens$;
+CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE OR TRUNCATE ON tokens
+  FOR EACH STATEMENT EXECUTE FUNCTION chat_export_tokens_changed();
 `,
   },
 ]

@@ -182,6 +182,9 @@ export function postgresOAuth(db: PostgresConnection): OAuthStore {
     } catch (error) {
       if (isUniqueViolation(error)) throw tokenPrefixTaken(error)
       throw error
+    } finally {
+      // Revocations (a grant, a deleted client's tokens) count for this process at once.
+      db.tokens.invalidate()
     }
   }
   return {

@@ -45,7 +45,7 @@ import type { ChatReader, DirectoryWriteTx } from '../directory-port.js'
 import { backfillPostgresChatIndex, postgresChats } from './postgres-chats.js'
 import type { OAuthStore } from '../oauth-port.js'
 import { postgresOAuth } from './postgres-oauth.js'
-import { isUniqueViolation, PostgresConnection } from './postgres-connection.js'
+import { eachRow, isUniqueViolation, PostgresConnection } from './postgres-connection.js'
 import { CHAT_INDEX_MIGRATION, runMigrations } from './postgres-migrations.js'
 import { MAX_INT8, PAGE_STATEMENTS, SQL } from './postgres-statements.js'
 import { PostgresWriteTx } from './postgres-write-tx.js'
@@ -108,6 +108,14 @@ export class PostgresStore implements Store {
     return this.db.close()
   }
 
+  /**
+   * Whether token lookups are served from the cache now (its LISTEN connection is up; see
+   * postgres-token-cache.ts). Starts with the first lookup.
+   */
+  tokenCacheListening(): boolean {
+    return this.db.tokens.active
+  }
+
   async createAccount(name: string): Promise<Account> {
     let rows: AccountRow[]
     try {
@@ -166,10 +174,15 @@ export class PostgresStore implements Store {
 
   async getTokenByPrefix(prefix: string): Promise<TokenRecord | undefined> {
     if (!isTokenPrefix(prefix)) return undefined
-    return await this.db.withTokenPrefix(prefix, async (client) => {
+    const cached = this.db.tokens.get(prefix)
+    if (cached !== undefined) return cached
+    const generation = this.db.tokens.mark()
+    const record = await this.db.withTokenPrefix(prefix, async (client) => {
       const { rows } = await client.query<TokenRow>({ ...SQL.tokenByPrefix, values: [prefix] })
       return rows[0] === undefined ? undefined : toToken(rows[0])
     })
+    if (record !== undefined) this.db.tokens.put(prefix, record, generation)
+    return record
   }
 
   async listTokens(accountId: number): Promise<TokenRecord[]> {
@@ -182,10 +195,15 @@ export class PostgresStore implements Store {
   async revokeToken(accountId: number, tokenId: number, at: Micros): Promise<boolean> {
     assertAccountId(accountId)
     if (!isRowId(tokenId)) return false
-    return await this.db.inAccount(accountId, 'write', async (client) => {
-      const result = await client.query({ ...SQL.revokeToken, values: [accountId, tokenId, at] })
-      return result.rowCount === 1
-    })
+    try {
+      return await this.db.inAccount(accountId, 'write', async (client) => {
+        const result = await client.query({ ...SQL.revokeToken, values: [accountId, tokenId, at] })
+        return result.rowCount === 1
+      })
+    } finally {
+      // At once for this process; other processes learn it from the trigger's notification.
+      this.db.tokens.invalidate()
+    }
   }
 
   async readPageBodies(query: PageQuery): Promise<PageBodies> {
@@ -196,31 +214,22 @@ export class PostgresStore implements Store {
     assertPageQuery(query)
     const max = query.maxPosition ?? MAX_INT8
     const statements = PAGE_STATEMENTS[query.body ?? 'full']
+    const values =
+      query.afterSortId === null
+        ? [query.accountId, query.stream, query.afterPosition, max, query.limit]
+        : [query.accountId, query.stream, query.afterPosition, query.afterSortId, max, query.limit]
+    const statement = query.afterSortId === null ? statements.from : statements.after
     return await this.db.inAccount(query.accountId, 'read', async (client) => {
-      const result =
-        query.afterSortId === null
-          ? await client.query<[number, string, string]>({
-              ...statements.from,
-              values: [query.accountId, query.stream, query.afterPosition, max, query.limit],
-              rowMode: 'array',
-            })
-          : await client.query<[number, string, string]>({
-              ...statements.after,
-              values: [
-                query.accountId,
-                query.stream,
-                query.afterPosition,
-                query.afterSortId,
-                max,
-                query.limit,
-              ],
-              rowMode: 'array',
-            })
-      return result.rows.map(([position, sortId, body]) => ({
-        position,
-        sortId,
-        body: Buffer.from(body, 'utf8'),
-      }))
+      const rows: StoredRow[] = []
+      // Row by row: each row's text becomes bytes at once (see eachRow).
+      await eachRow<[number, string, string]>(
+        client,
+        { ...statement, values },
+        ([position, sortId, body]) => {
+          rows.push({ position, sortId, body: Buffer.from(body, 'utf8') })
+        },
+      )
+      return rows
     })
   }
 
