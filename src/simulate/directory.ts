@@ -4,7 +4,7 @@
  * same seed (day after day) see the same team.
  * @module
  */
-import { Faker, base, en } from '@faker-js/faker'
+import { seededFaker } from './seeded-faker.js'
 import type { IngestEvent } from '../domain/events.js'
 import { formatIso, type Micros } from '../domain/time.js'
 import { newAgentId, newVisitorId, uniqueId } from './ids.js'
@@ -121,7 +121,7 @@ export function createDirectory(options: DirectoryOptions): Directory {
   const rng = new Rng(deriveSeed(seed, 'directory'))
   // A seeded faker per purpose keeps names stable when another purpose draws more values. The
   // `base` locale supplies the locale-independent data (domain suffixes) that `en` leaves out.
-  const faker = new Faker({ locale: [en, base], seed: deriveSeed(seed, 'directory-names') })
+  const faker = seededFaker(deriveSeed(seed, 'directory-names'))
 
   const departmentIds = new Set<number>()
   const departments: DepartmentProfile[] = departmentNames.map((name) => {

@@ -5,7 +5,8 @@
  * come from a fixed table because faker's user agents include bots and mismatched platforms.
  * @module
  */
-import { Faker, base, en } from '@faker-js/faker'
+import type { Faker } from '@faker-js/faker'
+import { seededFaker } from './seeded-faker.js'
 import type { EventOf } from '../domain/events.js'
 import { formatIso, type Micros } from '../domain/time.js'
 import type { Directory } from './directory.js'
@@ -90,9 +91,9 @@ export class VisitorFactory {
     seed: number,
   ) {
     this.rng = new Rng(deriveSeed(seed, 'visitors'))
-    this.faker = new Faker({ locale: [en, base], seed: deriveSeed(seed, 'visitor-faker') })
+    this.faker = seededFaker(deriveSeed(seed, 'visitor-faker'))
     // The catalogue depends on the directory's seed only, so the shop sells the same things daily.
-    const shop = new Faker({ locale: [en, base], seed: deriveSeed(directory.seed, 'catalogue') })
+    const shop = seededFaker(deriveSeed(directory.seed, 'catalogue'))
     const products = new Set<string>()
     while (products.size < 24) products.add(shop.commerce.productName())
     const colors = new Set<string>()
