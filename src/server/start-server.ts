@@ -62,7 +62,11 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store =
     deps.store ??
-    (await openStore(config.store, { clock: deps.clock, readWorkers: config.readWorkers }))
+    (await openStore(config.store, {
+      clock: deps.clock,
+      readWorkers: config.readWorkers,
+      checkpointInWorker: true,
+    }))
   const metrics = createMetrics()
   const stallWarnMs = config.stallWarnMs ?? 0
   const inFlight = stallWarnMs > 0 ? createInFlightRequests() : undefined

@@ -14,6 +14,11 @@ export interface OpenStoreOptions {
    * PostgreSQL's pages already run on its server, so it ignores this.
    */
   readWorkers?: number | undefined
+  /**
+   * SQLite: WAL checkpoints in a worker thread instead of inside commits (sqlite-checkpointer.ts).
+   * `serve` turns it on; short-lived commands keep SQLite's automatic checkpoints.
+   */
+  checkpointInWorker?: boolean | undefined
 }
 
 /** Opens (and migrates) the store at `url`. */
@@ -25,6 +30,7 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
       path: url.slice('sqlite:'.length),
       clock: options.clock,
       readWorkers: options.readWorkers ?? 0,
+      checkpointInWorker: options.checkpointInWorker ?? false,
     })
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresStore } = await import('./postgres/postgres-store.js')

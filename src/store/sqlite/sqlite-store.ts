@@ -39,6 +39,7 @@ import {
   isUniqueViolation,
   SqliteConnection,
 } from './sqlite-connection.js'
+import { SqliteCheckpointer } from './sqlite-checkpointer.js'
 import { SqliteReadPool } from './sqlite-read-pool.js'
 import { applySqliteMigrations, CHAT_INDEX_MIGRATION } from './sqlite-migrations.js'
 import type { StoreStatements, WriteTxStatements } from './sqlite-statements.js'
@@ -67,6 +68,11 @@ export interface SqliteStoreOptions {
    * are read in this thread). `serve` sets it with `--read-workers`.
    */
   readWorkers?: number
+  /**
+   * Run WAL checkpoints in a worker thread, not inside the commits of this thread's writer
+   * (sqlite-checkpointer.ts; default false). `serve` turns it on.
+   */
+  checkpointInWorker?: boolean
 }
 
 /**
@@ -86,7 +92,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
     const db = SqliteConnection.open(options.path, busyTimeoutMs)
     const pool =
       workers > 0 ? new SqliteReadPool({ path: options.path, workers, busyTimeoutMs }) : undefined
-    return new SqliteStore(db, options.clock, pool)
+    const checkpointer =
+      options.checkpointInWorker === true
+        ? new SqliteCheckpointer(db.writer, options.path, busyTimeoutMs)
+        : undefined
+    return new SqliteStore(db, options.clock, pool, checkpointer)
   })
 }
 
@@ -106,6 +116,7 @@ class SqliteStore implements Store {
     private readonly db: SqliteConnection,
     private readonly clock: Clock,
     private readonly pool: SqliteReadPool | undefined,
+    private readonly checkpointer: SqliteCheckpointer | undefined,
   ) {
     this.sql = storeStatements(db.reader, db.writer)
     this.bodiesInSnapshot = db.reader.transaction((call: PageCall): PageBodies => {
@@ -133,7 +144,11 @@ class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    this.closing ??= Promise.all([this.pool?.close(), this.db.close()]).then(() => undefined)
+    // The checkpointer first: the writer gets its automatic checkpoints back before it closes.
+    this.closing ??= (async () => {
+      await this.checkpointer?.stop()
+      await Promise.all([this.pool?.close(), this.db.close()])
+    })()
     return this.closing
   }
 
