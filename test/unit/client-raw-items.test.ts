@@ -15,6 +15,13 @@ const tricky = fc.oneof(
   fc.string({
     unit: fc.constantFrom('"', '\\', '[', ']', '{', '}', ',', ':', '\n', 'a', 'é', '😀', '\u2028'),
   }),
+  // Long enough that the scanner crosses them with indexOf (past its first 24 bytes), with runs
+  // of backslashes before quotes.
+  fc.string({
+    unit: fc.constantFrom('"', '\\', '\\\\', 'a', 'é', '😀', '{', ']'),
+    minLength: 20,
+    maxLength: 120,
+  }),
 )
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   node: fc.oneof(
