@@ -4,7 +4,6 @@
  * second, although no commit of the writer checkpoints; without it, small commits stay in the WAL
  * until SQLite's automatic threshold (the control: it shows the file copy below can tell).
  */
-import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/domain/clock.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
+import { runModuleScript } from '../support/module-script.js'
 
 const T0 = 1_700_000_000_000_000
 const DIST_STORE = fileURLToPath(
@@ -112,21 +112,7 @@ describe('SQLite checkpoints in a worker', () => {
       ${close ? 'await store.close()' : ''}
     `
     for (const close of [true, false]) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script(close)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
-      let out = ''
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL')
-          reject(new Error(`the process did not exit (close: ${close})`))
-        }, 10_000)
-        child.once('exit', (c) => {
-          clearTimeout(timer)
-          resolve(c)
-        })
-      })
+      const { code, out } = await runModuleScript(script(close))
       expect({ close, code, out }).toEqual({ close, code: 0, out: 'written' })
     }
   })

@@ -5,7 +5,6 @@
  * That their pages equal the main thread's is the store contract's job (its "2 read workers"
  * variant).
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +16,7 @@ import { AppError } from '../../src/domain/errors.js'
 import { SqliteReadPool } from '../../src/store/sqlite/sqlite-read-pool.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
+import { runModuleScript } from '../support/module-script.js'
 
 const T0 = 1_700_000_000_000_000
 const DIST_STORE = fileURLToPath(
@@ -196,21 +196,7 @@ describe('SQLite read workers', () => {
       ${close ? 'await store.close()' : ''}
     `
     for (const close of [true, false]) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script(close)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
-      let out = ''
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL')
-          reject(new Error(`the process did not exit (close: ${close})`))
-        }, 10_000)
-        child.once('exit', (c) => {
-          clearTimeout(timer)
-          resolve(c)
-        })
-      })
+      const { code, out } = await runModuleScript(script(close))
       expect({ close, code, out }).toEqual({ close, code: 0, out: 'rows 1' })
     }
   })
