@@ -134,3 +134,33 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
     return undefined
   }
 }
+
+/**
+ * CPU seconds used by every process named `postgres` on this machine (Linux /proc): their own time
+ * plus that of their children that have exited (backends end with their connections, and the
+ * postmaster collects their time). Meant for a bench whose embedded PostgreSQL is the only one
+ * running; undefined without /proc.
+ */
+export async function postgresCpuSeconds(): Promise<number | undefined> {
+  const { readdir, readFile } = await import('node:fs/promises')
+  let entries: string[]
+  try {
+    entries = await readdir('/proc')
+  } catch {
+    return undefined
+  }
+  let ticks = 0
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue // ended meanwhile
+    }
+    if (!stat.includes(' (postgres) ')) continue
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+  }
+  return ticks / 100
+}

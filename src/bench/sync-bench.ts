@@ -16,7 +16,7 @@ import { importItems } from '../ingest/import-items.js'
 import { openStore } from '../store/open-store.js'
 import { runSync } from '../sync/index.js'
 import { syntheticChats } from './bench-data.js'
-import { cpuSeconds, spawnServer } from './bench-server.js'
+import { cpuSeconds, postgresCpuSeconds, spawnServer } from './bench-server.js'
 import type { Row } from './export-bench.js'
 
 export interface SyncBenchOptions {
@@ -36,6 +36,7 @@ export const SYNC_BENCH_COLUMNS = [
   'client CPU ms/page',
   'server CPU ms/page',
   'client/server CPU',
+  'PostgreSQL CPU ms/page',
 ]
 
 /** Chats generated and imported per transaction: bounds memory whatever N is. */
@@ -84,6 +85,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
       )
       bar.start(chats, 0, { rate: 0 })
       const serverCpu0 = await cpuSeconds(server.pid)
+      const postgresCpu0 = name === 'postgres' ? await postgresCpuSeconds() : undefined
       const clientCpu0 = process.cpuUsage()
       const t0 = performance.now()
       const result = await runSync({
@@ -100,6 +102,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
       const seconds = (performance.now() - t0) / 1000
       const clientCpu = process.cpuUsage(clientCpu0)
       const serverCpu1 = await cpuSeconds(server.pid)
+      const postgresCpu1 = name === 'postgres' ? await postgresCpuSeconds() : undefined
       bar.stop()
       const items = result.streams.reduce((n, s) => n + s.items, 0)
       const pages = Math.max(
@@ -107,7 +110,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
         result.streams.reduce((n, s) => n + s.pages, 0),
       )
       if (items !== chats) log(`  warning: synced ${items} items, expected ${chats}`)
-      // This process's CPU (fetch, parse, destination driver); PostgreSQL's own work is not in it.
+      // This process's CPU (fetch, parse, destination driver); PostgreSQL's own work is its column.
       const clientMs = (clientCpu.user + clientCpu.system) / 1000 / pages
       const serverMs =
         serverCpu0 === undefined || serverCpu1 === undefined
@@ -121,6 +124,11 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
         'client CPU ms/page': clientMs,
         'server CPU ms/page': serverMs ?? '-',
         'client/server CPU': serverMs === undefined || serverMs === 0 ? '-' : clientMs / serverMs,
+        // The destination database's own work (parsing jsonb, writing WAL), beside the client's.
+        'PostgreSQL CPU ms/page':
+          postgresCpu0 === undefined || postgresCpu1 === undefined
+            ? '-'
+            : ((postgresCpu1 - postgresCpu0) * 1000) / pages,
       })
       log(`sync → ${name}: ${items} chats in ${seconds.toFixed(1)} s`)
     }
