@@ -112,7 +112,7 @@ describe('SQLite checkpoints in a worker', () => {
       ${close ? 'await store.close()' : ''}
     `
     for (const close of [true, false]) {
-      const { code, out } = await runModuleScript(script(close))
+      const { code, out } = await runModuleScript(script(close), `close: ${close}`)
       expect({ close, code, out }).toEqual({ close, code: 0, out: 'written' })
     }
   })

@@ -196,7 +196,7 @@ describe('SQLite read workers', () => {
       ${close ? 'await store.close()' : ''}
     `
     for (const close of [true, false]) {
-      const { code, out } = await runModuleScript(script(close))
+      const { code, out } = await runModuleScript(script(close), `close: ${close}`)
       expect({ close, code, out }).toEqual({ close, code: 0, out: 'rows 1' })
     }
   })

@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process'
 
 /**
  * Runs `script` (`node --input-type=module -e`), resolving with its exit code and stdout once it
- * exits; rejects (killing it) if it is still running after `timeoutMs`.
+ * exits; rejects (killing it, naming `label`) if it is still running after `timeoutMs`.
  */
 export async function runModuleScript(
   script: string,
+  label: string,
   timeoutMs = 10_000,
 ): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -20,7 +21,7 @@ export async function runModuleScript(
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`the process did not exit within ${timeoutMs} ms`))
+      reject(new Error(`the process (${label}) did not exit within ${timeoutMs} ms`))
     }, timeoutMs)
     child.once('exit', (c) => {
       clearTimeout(timer)

@@ -18,11 +18,9 @@
  * not keep the process alive.
  * @module
  */
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
-import { WAL_AUTOCHECKPOINT_PAGES } from './sqlite-connection.js'
+import { DRIVER_URL, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-connection.js'
 
 /** How often the worker checkpoints (when there is anything to copy). */
 export const CHECKPOINT_INTERVAL_MS = 1000
@@ -34,53 +32,41 @@ interface CheckpointWorkerData {
   intervalMs: number
 }
 
-/** A message from the worker: it is checkpointing, or it checkpointed (frames in WAL / copied). */
-type CheckpointMessage = { ready: true } | { log: number; checkpointed: number }
-
 const WORKER_SOURCE = `'use strict'
 import('node:worker_threads').then(async ({ parentPort, workerData }) => {
   const { default: Database } = await import(workerData.driver)
   const db = new Database(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs })
   db.pragma('synchronous = FULL')
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
-  parentPort.postMessage({ ready: true })
-  setInterval(() => {
-    const result = checkpoint.get()
-    if (result.log > 0) parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed })
-  }, workerData.intervalMs)
+  // The one message: the writer may stop checkpointing for itself.
+  parentPort.postMessage('ready')
+  setInterval(() => checkpoint.get(), workerData.intervalMs)
 })
 `
-
-const driverUrl = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href
 
 /** See the module comment. */
 export class SqliteCheckpointer {
   private readonly worker: Worker
   private stopped = false
   private running = false
-  /** The worker's last report (frames in the WAL, frames copied into the database). */
-  last: { log: number; checkpointed: number } | undefined
 
-  /**
-   * Starts the worker on `path`; `writer`'s automatic checkpoints go off once it runs.
-   * @param intervalMs how often it checkpoints (tests pass less than the default)
-   */
+  /** Starts the worker on `path`; `writer`'s automatic checkpoints go off once it runs. */
   constructor(
     private readonly writer: Database.Database,
     path: string,
     busyTimeoutMs: number,
-    intervalMs: number = CHECKPOINT_INTERVAL_MS,
   ) {
-    const workerData: CheckpointWorkerData = { driver: driverUrl, path, busyTimeoutMs, intervalMs }
+    const workerData: CheckpointWorkerData = {
+      driver: DRIVER_URL,
+      path,
+      busyTimeoutMs,
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+    }
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
-    this.worker.on('message', (message: CheckpointMessage) => {
-      if ('ready' in message) {
-        if (this.stopped) return
-        this.running = true
-        this.writer.pragma('wal_autocheckpoint = 0')
-      } else {
-        this.last = message
-      }
+    this.worker.once('message', () => {
+      if (this.stopped) return
+      this.running = true
+      this.writer.pragma('wal_autocheckpoint = 0')
     })
     // A worker that fails (it could not open the file, a checkpoint threw) exits: the writer
     // checkpoints for itself again.
@@ -88,11 +74,6 @@ export class SqliteCheckpointer {
     this.worker.on('exit', () => this.fallBack())
     // After the listeners: adding a 'message' listener references the worker again.
     this.worker.unref()
-  }
-
-  /** Whether the worker is checkpointing (and the writer is not). */
-  get active(): boolean {
-    return this.running
   }
 
   /** Stops the worker and gives checkpoints back to the writer (call before closing it). */

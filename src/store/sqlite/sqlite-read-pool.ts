@@ -9,14 +9,12 @@
  * sort ids and offsets; each row's `body` is a view of that buffer.
  * @module
  */
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { AppError } from '../../domain/errors.js'
 import type { PageBody, StoredRow } from '../store.js'
 import { storeClosedError } from '../store-rules.js'
-import { READ_PRAGMAS, toStoreError } from './sqlite-connection.js'
+import { DRIVER_URL, READ_PRAGMAS, toStoreError } from './sqlite-connection.js'
 import type { PageForm } from './sqlite-statements.js'
 import { PAGE_SQL } from './sqlite-statements.js'
 import type { PageReply, PageRequest, ReadWorkerData } from './sqlite-read-worker.js'
@@ -57,8 +55,6 @@ interface Slot {
   restartTimer: NodeJS.Timeout | undefined
 }
 
-const driverUrl = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href
-
 /** The error of a request whose worker stopped before answering it. */
 function workerLost(cause: unknown): AppError {
   return new AppError(
@@ -88,7 +84,7 @@ export class SqliteReadPool {
       throw new Error(`A read pool needs at least one worker (got ${options.workers}).`)
     }
     this.data = {
-      driver: driverUrl,
+      driver: DRIVER_URL,
       path: options.path,
       busyTimeoutMs: options.busyTimeoutMs,
       pragmas: READ_PRAGMAS,
