@@ -122,6 +122,12 @@ describe('sqlite destination', () => {
     )
   })
 
+  it('refuses an in-memory database, saying a file is needed', async () => {
+    const opened = openDestination('sqlite::memory:')
+    await expect(opened).rejects.toBeInstanceOf(DestinationError)
+    await expect(opened).rejects.toThrow(/must be a file: give a path/)
+  })
+
   it('keeps syncing a destination created with 4 KB pages (before pages were 64 KB)', async () => {
     const old = join(dir, 'old.db')
     for (const id of ['a', 'b', 'c']) server.put('chats', chat(id))

@@ -20,7 +20,8 @@
  */
 import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
-import { DRIVER_URL, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-connection.js'
+import { DRIVER_URL } from './driver-url.js'
+import { WAL_AUTOCHECKPOINT_PAGES } from './sqlite-connection.js'
 
 /** How often the worker checkpoints (when there is anything to copy). */
 export const CHECKPOINT_INTERVAL_MS = 1000

@@ -5,10 +5,8 @@
  * @module
  */
 import { mkdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { AppError } from '../../domain/errors.js'
 import { storeClosedError } from '../store-rules.js'
@@ -16,14 +14,6 @@ import { asPromise } from './as-promise.js'
 import { AsyncMutex } from './async-mutex.js'
 import type { ControlStatements } from './sqlite-statements.js'
 import { controlStatements } from './sqlite-statements.js'
-
-/**
- * The file: URL of better-sqlite3's entry point, for worker threads (read pool, checkpointer):
- * their code is eval'd text, which has no location to resolve packages from.
- */
-export const DRIVER_URL = pathToFileURL(
-  createRequire(import.meta.url).resolve('better-sqlite3'),
-).href
 
 /** How long a reader waits on a lock, and a writer for the write lock, before giving up. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
