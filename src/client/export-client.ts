@@ -29,7 +29,13 @@ import {
 } from './errors.js'
 import type { ExportCursor, ExportItem, ExportPage, ParsePageOptions } from './export-page.js'
 import type { PageItem } from './items.js'
-import { DamagedPageError, isHttpUrl, parseExportCursor, parsePageBody } from './export-page.js'
+import {
+  DamagedPageError,
+  isHttpUrl,
+  parseExportCursor,
+  parsePageBody,
+  peekNextPage,
+} from './export-page.js'
 import type { ExportStream } from './export-streams.js'
 import { DEFAULT_FIELDS, STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
 import type { PagerConfig, PagerEvent, PagerState } from './pager-machine.js'
@@ -260,6 +266,21 @@ export class ExportClient {
       options.rawItems === true ? { rawAttributes: options.rawAttributes ?? ['id'] } : {}
     const { signal, dispose } = anySignal([this.signal, options.signal])
     let state: PagerState = transition({ kind: 'idle', url: startUrl }, { type: 'start' }, config)
+    // The request for the page after a full one, sent as soon as that page's tail names it, so the
+    // server builds it while this page's items are scanned and handed out (see `requestAhead`).
+    let ahead: RequestAhead | undefined
+    const dropAhead = () => {
+      ahead?.stop.abort()
+      ahead = undefined
+    }
+    const requestAhead = (next: string | undefined, current: string) => {
+      if (next === undefined || next === current) return
+      const stop = new AbortController()
+      const linked = anySignal([signal, stop.signal])
+      const fetched = this.request(next, linked.signal)
+      void fetched.finally(() => linked.dispose())
+      ahead = { url: next, fetched, stop }
+    }
     try {
       for (;;) {
         switch (state.kind) {
@@ -267,12 +288,23 @@ export class ExportClient {
             // `start` always leaves idle; reaching this is a bug in the table.
             throw new Error('pager left in idle state')
           case 'fetching': {
-            const outcome = await this.fetchPage(
+            let fetched: Promise<Fetched>
+            if (ahead !== undefined && ahead.url === state.url && state.retry === 0) {
+              fetched = ahead.fetched
+              ahead = undefined
+            } else {
+              dropAhead()
+              fetched = this.request(state.url, signal)
+            }
+            const url = state.url
+            const outcome = this.interpret(
               stream,
-              state.url,
+              url,
               state.retry,
+              await fetched,
               signal,
               parseOptions,
+              (next) => requestAhead(next, url),
             )
             if (outcome.type === 'page') {
               state = transition(
@@ -301,6 +333,7 @@ export class ExportClient {
         }
       }
     } finally {
+      dropAhead()
       dispose()
     }
   }
@@ -365,28 +398,19 @@ export class ExportClient {
     return { ...base, reason: 'network' }
   }
 
-  /** One request: a page, or the event that describes why there is none. */
-  private async fetchPage(
-    stream: ExportStream,
-    url: string,
-    retry: number,
-    signal: AbortSignal,
-    parseOptions: ParsePageOptions,
-  ): Promise<{ type: 'page'; page: ExportPage } | Exclude<PagerEvent, { type: 'page' }>> {
-    const redacted = redactUrl(url)
-    const attempts = retry + 1
-    if (signal.aborted) return { type: 'abort', reason: abortReason(signal) }
+  /**
+   * One GET of `url` with its whole body, or why there is none. Never throws: what went wrong is
+   * judged by `interpret`, when (and if) the page is wanted.
+   */
+  private async request(url: string, signal: AbortSignal): Promise<Fetched> {
+    if (signal.aborted) return { type: 'aborted' }
     const timeout = new AbortController()
     const timer = setTimeout(() => timeout.abort(new Error('timeout')), this.requestTimeoutMs)
     const request = anySignal([signal, timeout.signal])
-    const networkFailure = (what: string, cause: unknown) => {
-      if (signal.aborted) return { type: 'abort' as const, reason: abortReason(signal) }
-      const message = timeout.signal.aborted
-        ? `No complete response from ${redacted} within ${this.requestTimeoutMs} ms.`
-        : `${what} ${redacted}: ${cause instanceof Error ? cause.message : String(cause)}.`
-      const error = new ExportNetworkError(message, redacted, attempts, { cause })
-      return { type: 'retryable-error' as const, error }
-    }
+    const failed = (what: string, cause: unknown): Fetched =>
+      signal.aborted
+        ? { type: 'aborted' }
+        : { type: 'failed', what, cause, timedOut: timeout.signal.aborted }
     try {
       let response: FetchResponse
       try {
@@ -396,61 +420,103 @@ export class ExportClient {
           signal: request.signal,
         })
       } catch (cause) {
-        return networkFailure('Could not reach', cause)
+        return failed('Could not reach', cause)
       }
-      let body: Uint8Array
       try {
-        body = await untilAborted(response, request.signal)
+        return { type: 'response', response, body: await untilAborted(response, request.signal) }
       } catch (cause) {
-        return networkFailure('The response was cut off from', cause)
+        return failed('The response was cut off from', cause)
       }
-      if (response.status >= 200 && response.status < 300) {
-        let page: ExportPage
-        try {
-          page = parsePageBody(stream, body, limitOf(url), redacted, parseOptions)
-        } catch (cause) {
-          if (cause instanceof SyntaxError)
-            return networkFailure('The body is not complete JSON from', cause)
-          if (cause instanceof DamagedPageError)
-            return networkFailure('The page is damaged from', cause)
-          return { type: 'fatal-error', error: cause }
-        }
-        if (!isHttpUrl(page.nextPage)) {
-          return {
-            type: 'fatal-error',
-            error: new ExportProtocolError(`next_page is not an http(s) URL.`, redacted),
-          }
-        }
-        // A server that hands out the same URL with items again would make every client loop
-        // forever (clients.md §4: zenpy #489, dlt #629); refuse instead of repeating items.
-        if (page.count > 0 && page.nextPage === url) {
-          return {
-            type: 'fatal-error',
-            error: new ExportProtocolError(
-              `The server returned ${page.count} items and a next_page equal to the request URL ${redacted}; following it would repeat them forever.`,
-              redacted,
-            ),
-          }
-        }
-        return { type: 'page', page }
-      }
-      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now())
-      const { error: reason, description } = errorFields(new TextDecoder().decode(body))
-      const error = new ExportHttpError({
-        status: response.status,
-        error: reason,
-        description,
-        url: redacted,
-        retryAfterMs,
-        attempts,
-      })
-      if (!isRetryableStatus(response.status)) return { type: 'fatal-error', error }
-      return { type: 'retryable-error', error, retryAfterMs }
     } finally {
       clearTimeout(timer)
       request.dispose()
     }
   }
+
+  /**
+   * What a request brought: a page, or the event that describes why there is none. `onNext` is
+   * told the next page's URL when the tail of a full page names it, before the items are scanned.
+   */
+  private interpret(
+    stream: ExportStream,
+    url: string,
+    retry: number,
+    fetched: Fetched,
+    signal: AbortSignal,
+    parseOptions: ParsePageOptions,
+    onNext: (next: string | undefined) => void,
+  ): { type: 'page'; page: ExportPage } | Exclude<PagerEvent, { type: 'page' }> {
+    const redacted = redactUrl(url)
+    const attempts = retry + 1
+    if (fetched.type === 'aborted' || signal.aborted)
+      return { type: 'abort', reason: abortReason(signal) }
+    const networkFailure = (what: string, cause: unknown) => {
+      const message =
+        fetched.type === 'failed' && fetched.timedOut
+          ? `No complete response from ${redacted} within ${this.requestTimeoutMs} ms.`
+          : `${what} ${redacted}: ${cause instanceof Error ? cause.message : String(cause)}.`
+      const error = new ExportNetworkError(message, redacted, attempts, { cause })
+      return { type: 'retryable-error' as const, error }
+    }
+    if (fetched.type === 'failed') return networkFailure(fetched.what, fetched.cause)
+    const { response, body } = fetched
+    if (response.status >= 200 && response.status < 300) {
+      onNext(peekNextPage(stream, body, limitOf(url)))
+      let page: ExportPage
+      try {
+        page = parsePageBody(stream, body, limitOf(url), redacted, parseOptions)
+      } catch (cause) {
+        if (cause instanceof SyntaxError)
+          return networkFailure('The body is not complete JSON from', cause)
+        if (cause instanceof DamagedPageError)
+          return networkFailure('The page is damaged from', cause)
+        return { type: 'fatal-error', error: cause }
+      }
+      if (!isHttpUrl(page.nextPage)) {
+        return {
+          type: 'fatal-error',
+          error: new ExportProtocolError(`next_page is not an http(s) URL.`, redacted),
+        }
+      }
+      // A server that hands out the same URL with items again would make every client loop
+      // forever (clients.md §4: zenpy #489, dlt #629); refuse instead of repeating items.
+      if (page.count > 0 && page.nextPage === url) {
+        return {
+          type: 'fatal-error',
+          error: new ExportProtocolError(
+            `The server returned ${page.count} items and a next_page equal to the request URL ${redacted}; following it would repeat them forever.`,
+            redacted,
+          ),
+        }
+      }
+      return { type: 'page', page }
+    }
+    const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), this.now())
+    const { error: reason, description } = errorFields(new TextDecoder().decode(body))
+    const error = new ExportHttpError({
+      status: response.status,
+      error: reason,
+      description,
+      url: redacted,
+      retryAfterMs,
+      attempts,
+    })
+    if (!isRetryableStatus(response.status)) return { type: 'fatal-error', error }
+    return { type: 'retryable-error', error, retryAfterMs }
+  }
+}
+
+/** What one request brought (see `ExportClient.request`). */
+type Fetched =
+  | { type: 'response'; response: FetchResponse; body: Uint8Array }
+  | { type: 'failed'; what: string; cause: unknown; timedOut: boolean }
+  | { type: 'aborted' }
+
+/** A request sent ahead for the page after a full one, and how to call it off. */
+interface RequestAhead {
+  url: string
+  fetched: Promise<Fetched>
+  stop: AbortController
 }
 
 function assertStream(stream: string): asserts stream is ExportStream {

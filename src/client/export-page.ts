@@ -225,6 +225,17 @@ function rawPageOfBytes(
   body: Uint8Array,
   attributes: readonly string[],
 ): { tail: PageFields; items: RawItem[] } | undefined {
+  const tail = bytesTail(stream, body)
+  if (tail === undefined) return undefined
+  const items = scanRawItemBytes(body, tail.itemsStart, tail.itemsEnd, attributes)
+  return items === undefined ? undefined : { tail: tail.fields, items }
+}
+
+/** The tail of a body in the chat-export layout, as bytes (see rawPageOfBytes), or undefined. */
+function bytesTail(
+  stream: ExportStream,
+  body: Uint8Array,
+): { fields: PageFields; itemsStart: number; itemsEnd: number } | undefined {
   const head = `{"${stream}":[`
   if (body.length < head.length) return undefined
   for (let k = 0; k < head.length; k++) if (body[k] !== head.charCodeAt(k)) return undefined
@@ -236,9 +247,24 @@ function rawPageOfBytes(
     close--
   if (close < head.length) return undefined
   const fields = tailFields(stream, `{${utf8Decoder.decode(body.subarray(close + 2))}`)
-  if (fields === undefined) return undefined
-  const items = scanRawItemBytes(body, head.length, close, attributes)
-  return items === undefined ? undefined : { tail: fields, items }
+  return fields === undefined ? undefined : { fields, itemsStart: head.length, itemsEnd: close }
+}
+
+/**
+ * The `next_page` of a full page (`count` equal to `limit`) in the chat-export layout, read from
+ * the tail alone, before the items are looked at: the URL a client will fetch next unless this
+ * page turns out damaged, so it can ask for it while it scans this one. `undefined` for a page
+ * that is not full, for another layout, or when the tail says nothing usable.
+ */
+export function peekNextPage(
+  stream: ExportStream,
+  body: Uint8Array,
+  limit: number,
+): string | undefined {
+  const fields = bytesTail(stream, body)?.fields.fields
+  if (fields === undefined || fields.count !== limit) return undefined
+  const next = fields.next_page
+  return typeof next === 'string' && isHttpUrl(next) ? next : undefined
 }
 
 /**

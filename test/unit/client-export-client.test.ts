@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Sleep } from '../../src/client/index.js'
 import {
   ExportClient,
@@ -84,6 +84,61 @@ describe('ExportClient paging', () => {
     ])
     // The empty page keeps the cursor: its next_page is the polling URL it was fetched from.
     expect(pages[1]!.nextPage).toBe(pages[0]!.nextPage)
+  })
+
+  it('asks for the page after a full one before the caller wants it, and uses that answer', async () => {
+    seedChats(25)
+    const pages = client({ limit: 10 }).pages('chats')
+    const first = await pages.next()
+    expect(first.done).toBe(false)
+    // The request for page 2 is out while page 1 is still with the caller.
+    await vi.waitFor(() => expect(server.requestsFor('chats')).toHaveLength(2))
+    const urls = server.requestsFor('chats').map((r) => r.url)
+    expect(urls[1]).toBe(first.value?.nextPage)
+    const rest = await collect({ [Symbol.asyncIterator]: () => pages })
+    expect([first.value, ...rest].flatMap((p) => p?.items ?? [])).toEqual(server.ordered('chats'))
+    // Page 3 is short: nothing is asked for after it; every request was used once.
+    expect(server.requestsFor('chats')).toHaveLength(3)
+  })
+
+  it('does not ask ahead after a page that is not full (a follow poll keeps its interval)', async () => {
+    seedChats(5)
+    const controller = new AbortController()
+    const pages = client({ limit: 10 }).pages('chats', {
+      follow: true,
+      intervalMs: 60_000,
+      signal: controller.signal,
+    })
+    await pages.next()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(server.requestsFor('chats')).toHaveLength(1)
+    controller.abort()
+    await pages.return(undefined)
+  })
+
+  it('drops the request ahead of a damaged page and fetches that page again', async () => {
+    seedChats(15)
+    // The first answer says it is full (count 10) but holds one item: the tail names page 2, so
+    // page 2 is asked for ahead, and then the page is found damaged and retried.
+    server.faults.push({
+      kind: 'body',
+      body: (url) =>
+        `{"chats":[{"id":"chat-000"}],"count":10,"end_id":"chat-000","end_time":1600000000,"next_page":${JSON.stringify(url.replace('start_time=0', 'start_time=1600000000'))}}`,
+    })
+    const items = await collect(client({ limit: 10 }).items('chats'))
+    expect(items).toEqual(server.ordered('chats'))
+  })
+
+  it('calls off the request ahead when the caller stops early', async () => {
+    seedChats(25)
+    server.faults.push({ kind: 'slow', ms: 0 }, { kind: 'hang' })
+    for await (const page of client({ limit: 10 }).pages('chats')) {
+      expect(page.count).toBe(10)
+      await vi.waitFor(() => expect(server.hanging).toBe(1))
+      break
+    }
+    // The hanging request ahead is closed by the client, not left to its timeout.
+    await vi.waitFor(() => expect(server.hanging).toBe(0))
   })
 
   it('yields the items of every page through items()', async () => {
