@@ -72,6 +72,19 @@ export function pinLoadToOtherCores(): boolean {
 }
 
 /**
+ * Lets process `pid` (and its threads) use every CPU: for a process whose subject is the client
+ * itself (a whole sync), which a user's machine does not confine to one core. No-op where pinning
+ * is.
+ */
+export function allowEveryCpu(pid: number): void {
+  if (!canPin) return
+  const all = cpus()
+    .map((_, i) => i)
+    .join(',')
+  spawnSync('/usr/bin/taskset', ['-a', '-pc', all, String(pid)])
+}
+
+/**
  * Runs `node script args...` (pinned to the server CPU when possible, or to every CPU) and waits
  * until it prints `listening on http://...`.
  */

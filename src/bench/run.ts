@@ -172,7 +172,9 @@ if (ingestRows.length > 0) {
   print(markdownTable(ingestColumns, ingestRows) + '\n')
 }
 if (syncRows.length > 0) {
-  print(`\n### Sync, full sync of the chats stream (${syncChats} chats, ${machine})\n\n`)
+  print(
+    `\n### Sync, full sync of the chats stream (${syncChats} chats, ${machine}; the server pinned, the sync on every CPU; destinations alternated, a fresh destination each round)\n\n`,
+  )
   print(markdownTable(syncColumns, syncRows) + '\n')
 }
 

@@ -1,22 +1,30 @@
 /**
  * Sync benchmark: a server (its own process) over a store holding N synthetic chats, and a full
  * `chat-export sync` of the chats stream into each destination (SQLite, JSONL, PostgreSQL when one
- * can be started), timed with the real sync code (runSync) at the default page size.
+ * can be started), timed with the real sync code (runSync) at the default page size. Destinations
+ * alternate round by round (sqlite, jsonl, postgres, sqlite, …), each round into a fresh
+ * destination, so that what the machine does at one moment does not fall on one destination.
+ *
+ * Each sync runs in a process of its own (sync-child.ts), as `chat-export sync` does, not in the
+ * bench process whose heap holds what loading the chats left. The server stays pinned to its CPU;
+ * the sync may use every CPU (its SQLite writes run on a thread of their own, as they would on a
+ * user's machine), which the table says.
  * @module
  */
+import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import cliProgress from 'cli-progress'
 import { systemClock } from '../domain/clock.js'
 import { streamSpec } from '../domain/streams.js'
 import { issueToken } from '../auth/tokens.js'
 import { importItems } from '../ingest/import-items.js'
 import { openStore } from '../store/open-store.js'
-import { runSync } from '../sync/index.js'
 import { syntheticChats } from './bench-data.js'
-import { cpuSeconds, postgresCpuSeconds, spawnServer } from './bench-server.js'
+import { allowEveryCpu, cpuSeconds, postgresCpuSeconds, spawnServer } from './bench-server.js'
+import type { SyncChildJob, SyncChildMessage } from './sync-child.js'
 import type { Row } from './export-bench.js'
 
 export interface SyncBenchOptions {
@@ -25,11 +33,14 @@ export interface SyncBenchOptions {
   chats?: number
   /** Destinations to time, among sqlite, jsonl and postgres (default all three). */
   destinations?: readonly string[]
+  /** Full syncs per destination, alternated across destinations (default 2). */
+  rounds?: number
 }
 
 /** The columns of the rows runSyncBench returns, in table order. */
 export const SYNC_BENCH_COLUMNS = [
   'destination',
+  'round',
   'items',
   'seconds',
   'items/s',
@@ -50,6 +61,7 @@ const CHUNK = 5000
 export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
   const chats = options.chats ?? 100_000
   const wanted = options.destinations ?? ['sqlite', 'jsonl', 'postgres']
+  const rounds = options.rounds ?? 2
   const { log } = options
   const dir = mkdtempSync(join(tmpdir(), 'chat-export-sync-bench-'))
   const stops: Array<() => Promise<void>> = []
@@ -61,21 +73,31 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
     stops.push(() => server.stop())
     const from = `${server.url}/api/v2/chat`
 
-    const targets: Array<[string, string]> = []
-    if (wanted.includes('sqlite')) targets.push(['sqlite', `sqlite:${join(dir, 'sync.db')}`])
-    if (wanted.includes('jsonl')) targets.push(['jsonl', `jsonl:${join(dir, 'jsonl')}`])
+    // Each round's destination, made fresh: a new file, a new directory, a new database.
+    const targets: Array<[string, (round: number) => Promise<string>]> = []
+    if (wanted.includes('sqlite'))
+      targets.push([
+        'sqlite',
+        (round) => Promise.resolve(`sqlite:${join(dir, `sync-${round}.db`)}`),
+      ])
+    if (wanted.includes('jsonl'))
+      targets.push(['jsonl', (round) => Promise.resolve(`jsonl:${join(dir, `jsonl-${round}`)}`)])
     if (wanted.includes('postgres')) {
       try {
         const { startBenchPostgres } = await import('./bench-postgres.js')
         const pg = await startBenchPostgres()
         stops.push(pg.stop)
-        targets.push(['postgres', pg.url])
+        targets.push(['postgres', (round) => freshDatabase(pg.url, round)])
       } catch (err) {
         log(`sync → postgres: skipped (${(err as Error).message})`)
       }
     }
 
-    for (const [name, to] of targets) {
+    const runs = Array.from({ length: rounds }, (_, r) =>
+      targets.map(([name, make]) => ({ name, make, round: r + 1 })),
+    ).flat()
+    for (const { name, make, round } of runs) {
+      const to = await make(round)
       const bar = new cliProgress.SingleBar(
         {
           format: `sync → ${name.padEnd(8)} [{bar}] {value}/{total} chats, {rate}/s`,
@@ -86,38 +108,25 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
       bar.start(chats, 0, { rate: 0 })
       const serverCpu0 = await cpuSeconds(server.pid)
       const postgresCpu0 = name === 'postgres' ? await postgresCpuSeconds() : undefined
-      const clientCpu0 = process.cpuUsage()
-      const t0 = performance.now()
-      const result = await runSync({
-        from,
-        token,
-        to,
-        streams: ['chats'],
-        onProgress: (event) => {
-          if (event.type === 'page') {
-            bar.update(event.items, { rate: Math.round(event.itemsPerSecond) })
-          }
-        },
-      })
-      const seconds = (performance.now() - t0) / 1000
-      const clientCpu = process.cpuUsage(clientCpu0)
+      const result = await syncInChild({ from, token, to }, (items, rate) =>
+        bar.update(items, { rate: Math.round(rate) }),
+      )
+      const { seconds, items } = result
       const serverCpu1 = await cpuSeconds(server.pid)
       const postgresCpu1 = name === 'postgres' ? await postgresCpuSeconds() : undefined
       bar.stop()
-      const items = result.streams.reduce((n, s) => n + s.items, 0)
-      const pages = Math.max(
-        1,
-        result.streams.reduce((n, s) => n + s.pages, 0),
-      )
+      const pages = Math.max(1, result.pages)
       if (items !== chats) log(`  warning: synced ${items} items, expected ${chats}`)
-      // This process's CPU (fetch, parse, destination driver); PostgreSQL's own work is its column.
-      const clientMs = (clientCpu.user + clientCpu.system) / 1000 / pages
+      // The sync process's CPU (fetch, scan, destination driver, its writer thread); PostgreSQL's
+      // own work is its column.
+      const clientMs = result.cpuMs / pages
       const serverMs =
         serverCpu0 === undefined || serverCpu1 === undefined
           ? undefined
           : ((serverCpu1 - serverCpu0) * 1000) / pages
       rows.push({
         destination: name,
+        round,
         items,
         seconds,
         'items/s': Math.round(items / seconds),
@@ -130,13 +139,56 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
             ? '-'
             : ((postgresCpu1 - postgresCpu0) * 1000) / pages,
       })
-      log(`sync → ${name}: ${items} chats in ${seconds.toFixed(1)} s`)
+      log(`sync → ${name} (round ${round}): ${items} chats in ${seconds.toFixed(1)} s`)
     }
   } finally {
     for (const stop of stops.reverse()) await stop()
     rmSync(dir, { recursive: true, force: true })
   }
   return rows
+}
+
+const SYNC_CHILD = fileURLToPath(new URL('./sync-child.js', import.meta.url))
+
+/** Runs one sync in a child process (see the module comment); resolves with what it reported. */
+function syncInChild(
+  job: SyncChildJob,
+  onProgress: (items: number, itemsPerSecond: number) => void,
+): Promise<Extract<SyncChildMessage, { type: 'done' }>> {
+  const child = fork(SYNC_CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // The bench process is pinned to the load's CPUs, and a child inherits that: undo it.
+  if (child.pid !== undefined) allowEveryCpu(child.pid)
+  return new Promise((resolve, reject) => {
+    let outcome: SyncChildMessage | undefined
+    child.on('message', (message: SyncChildMessage) => {
+      if (message.type === 'progress') onProgress(message.items, message.itemsPerSecond)
+      else outcome = message
+    })
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      if (outcome?.type === 'done') resolve(outcome)
+      else if (outcome?.type === 'failed') reject(new Error(`sync failed: ${outcome.message}`))
+      else reject(new Error(`the sync process exited with code ${code} without a result`))
+    })
+    child.send(job)
+  })
+}
+
+/** `url` for round 1; a new database on the same server for each later round. */
+async function freshDatabase(url: string, round: number): Promise<string> {
+  if (round === 1) return url
+  const { default: pg } = await import('pg')
+  const target = new URL(url)
+  const name = `${target.pathname.slice(1)}_r${round}`
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE ${name}`)
+  } finally {
+    await admin.end()
+  }
+  target.pathname = `/${name}`
+  return target.toString()
 }
 
 /** Creates an account, a token and `chats` synthetic chats in the store; returns the token. */

@@ -1,0 +1,35 @@
+/**
+ * The sync bench (src/bench/sync-bench.ts, run from the built dist/ as `npm run bench` runs it):
+ * destinations alternate round by round, each sync runs in a process of its own into a fresh
+ * destination, and each round syncs every chat (a round into a used destination would sync none).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import type * as SyncBench from '../../src/bench/sync-bench.js'
+
+const DIST_SYNC_BENCH = pathToFileURL(
+  fileURLToPath(new URL('../../dist/bench/sync-bench.js', import.meta.url)),
+).href
+
+describe('runSyncBench', () => {
+  it('alternates destinations over rounds, every round a full sync in its own process', async () => {
+    const { runSyncBench } = (await import(DIST_SYNC_BENCH)) as typeof SyncBench
+    const rows = await runSyncBench({
+      log: () => {},
+      chats: 1500,
+      destinations: ['sqlite', 'jsonl'],
+      rounds: 2,
+    })
+    expect(rows.map((r) => [r.destination, r.round, r.items])).toEqual([
+      ['sqlite', 1, 1500],
+      ['jsonl', 1, 1500],
+      ['sqlite', 2, 1500],
+      ['jsonl', 2, 1500],
+    ])
+    for (const row of rows) {
+      // Two pages of 1000: the CPU figures are per page of the child's own work.
+      expect(row['client CPU ms/page']).toBeGreaterThan(0)
+      expect(row['items/s']).toBeGreaterThan(0)
+    }
+  }, 120_000)
+})
