@@ -18,9 +18,17 @@
  * worker keeps the process alive only while a batch is in flight.
  * @module
  */
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { DRIVER_URL } from '../store/sqlite/driver-url.js'
 import type { FaultHooks } from './destination.js'
+
+/**
+ * better-sqlite3's entry point as a file: URL, for the worker's eval'd code (which has no location
+ * to resolve packages from). The store has the same three lines (store/sqlite/driver-url.ts); the
+ * sync does not import the store (docs/architecture.md).
+ */
+const DRIVER_URL = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href
 
 /** A parameter: a value, or `[start, end]`, the bytes of the batch's buffer between them. */
 export type WriteParam = string | number | bigint | null | readonly [number, number]
