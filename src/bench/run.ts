@@ -53,6 +53,7 @@ const dir = mkdtempSync(join(tmpdir(), 'chat-export-bench-'))
 const exportRows: Row[] = []
 let sideBySide = ''
 const pinned = pinLoadToOtherCores()
+const steal0 = await cpuSteal()
 const output: string[] = []
 const print = (text: string) => {
   output.push(text)
@@ -144,7 +145,7 @@ print(
     `load average at the end ${os
       .loadavg()
       .map((l) => l.toFixed(1))
-      .join(' / ')}.\n`,
+      .join(' / ')}${stealNote(steal0, await cpuSteal())}.\n`,
 )
 if (sideBySide !== '') print(`\n${sideBySide}`)
 if (exportRows.length > 0) {
@@ -182,4 +183,29 @@ if (values.out !== undefined) {
   const { writeFileSync } = await import('node:fs')
   writeFileSync(values.out, output.join(''))
   log(`written: ${values.out}`)
+}
+
+/**
+ * The machine's CPU time so far, all and stolen (`/proc/stat`, Linux): on a virtual machine the
+ * host may run other guests on "our" cores, and a run during which it did is slower throughout.
+ */
+async function cpuSteal(): Promise<{ total: number; steal: number } | undefined> {
+  const { readFile } = await import('node:fs/promises')
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? ''
+    const fields = line.trim().split(/\s+/).slice(1).map(Number)
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 }
+  } catch {
+    return undefined
+  }
+}
+
+/** "; CPU stolen by the host during the run: 4.2 %", or nothing where it cannot be read. */
+function stealNote(
+  before: { total: number; steal: number } | undefined,
+  after: { total: number; steal: number } | undefined,
+): string {
+  if (before === undefined || after === undefined || after.total <= before.total) return ''
+  const share = (100 * (after.steal - before.steal)) / (after.total - before.total)
+  return `; CPU time stolen by the host (other virtual machines) during the run: ${share.toFixed(1)} %`
 }
