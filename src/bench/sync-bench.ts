@@ -11,7 +11,7 @@
  * user's machine), which the table says.
  * @module
  */
-import { fork } from 'node:child_process'
+import { fork, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -98,6 +98,9 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
     ).flat()
     for (const { name, make, round } of runs) {
       const to = await make(round)
+      // Dirty pages left by the run before (400 MB of a destination) would be written back during
+      // this one, and on ext4 an fsync of this sync's file can wait for them: flush them first.
+      spawnSync('sync')
       const bar = new cliProgress.SingleBar(
         {
           format: `sync → ${name.padEnd(8)} [{bar}] {value}/{total} chats, {rate}/s`,
@@ -143,6 +146,13 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
       // 400 MB just written leave PostgreSQL vacuuming and checkpointing for a while, on the
       // CPUs the next destination's sync needs: do that work now, outside any measurement.
       if (name === 'postgres') await settlePostgres(to)
+      // Measured: the file or directory is not needed again (and deleted, its pages need no
+      // writeback).
+      else rmSync(to.slice(to.indexOf(':') + 1), { recursive: true, force: true })
+      if (name === 'sqlite') {
+        const path = to.slice('sqlite:'.length)
+        for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true })
+      }
     }
   } finally {
     for (const stop of stops.reverse()) await stop()
