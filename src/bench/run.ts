@@ -200,7 +200,7 @@ async function cpuSteal(): Promise<{ total: number; steal: number } | undefined>
   }
 }
 
-/** "; CPU stolen by the host during the run: 4.2 %", or nothing where it cannot be read. */
+/** The header's note on stolen CPU time ("; CPU time stolen … 4.2 %"), or "" where unknown. */
 function stealNote(
   before: { total: number; steal: number } | undefined,
   after: { total: number; steal: number } | undefined,

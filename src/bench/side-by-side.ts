@@ -107,16 +107,20 @@ interface Contender {
   headers?: Record<string, string>
 }
 
-/** What went wrong in this run's loads, printed under its tables (see Load.failures). */
-const FAILURES: string[] = []
+/** A contender's loads, averaged over the rounds. */
+type MeanLoad = Omit<Load, 'failures'> & { rounds: number[] }
 
-/** Runs each contender ROUNDS times, alternating the order; returns the mean of each. */
+/**
+ * Runs each contender ROUNDS times, alternating the order; returns the mean of each. Loads with
+ * non-2xx answers are described in `failures` (printed under the run's tables).
+ */
 async function alternate(
   contenders: Contender[],
   connections: number,
   seconds: number,
   log: (line: string) => void,
-): Promise<Map<string, Load & { rounds: number[] }>> {
+  failures: string[],
+): Promise<Map<string, MeanLoad>> {
   const runs = new Map<string, Load[]>()
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? contenders : [...contenders].reverse()
@@ -128,16 +132,15 @@ async function alternate(
         const what = failed.map(([status, n]) => `${n} × ${status}`).join(', ')
         const line = `${c.name}, ${connections} client(s), round ${round + 1}: ${what}`
         log(`  warning: ${line}`)
-        FAILURES.push(line)
+        failures.push(line)
       }
       runs.set(c.name, [...(runs.get(c.name) ?? []), result])
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-  const out = new Map<string, Load & { rounds: number[] }>()
+  const out = new Map<string, MeanLoad>()
   for (const [name, rs] of runs) {
     out.set(name, {
-      failures: {},
       pagesPerSecond: mean(rs.map((r) => r.pagesPerSecond)),
       p50: mean(rs.map((r) => r.p50)),
       p99: mean(rs.map((r) => r.p99)),
@@ -182,6 +185,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
   ])
   const servers: ChildServer[] = [ours, inThread, floor, offset]
   const sections: string[] = []
+  const failures: string[] = []
   try {
     // The cursors of every full page, by walking our server once.
     const cursors: string[] = []
@@ -213,11 +217,13 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
       })
     const offsetPaths = cursors.map((_, i) => `/chats?page=${i}`)
     const sec = options.durationSeconds
+    const measure = (contenders: Contender[], connections: number) =>
+      alternate(contenders, connections, sec, log, failures)
     const want = (name: (typeof SIDE_SECTIONS)[number]) => options.sections?.has(name) ?? true
 
     if (want('full')) {
       // 1. Full pages.
-      const full1 = await alternate(
+      const full1 = await measure(
         [
           { name: 'ours', server: ours, paths: cursors, headers: auth },
           { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
@@ -226,18 +232,14 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
           { name: 'static', server: staticServer, paths: ['/'] },
         ],
         1,
-        sec,
-        log,
       )
-      const full8 = await alternate(
+      const full8 = await measure(
         [
           { name: 'ours', server: ours, paths: cursors, headers: auth },
           { name: 'ours in-thread', server: inThread, paths: cursors, headers: auth },
           { name: 'floor', server: floor, paths: cursors },
         ],
         8,
-        sec,
-        log,
       )
       const oursFull = full1.get('ours')?.pagesPerSecond ?? 0
       const fullRows: Row[] = []
@@ -310,7 +312,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
 
     if (want('projections')) {
       // 2. Projections.
-      const proj = await alternate(
+      const proj = await measure(
         [
           { name: 'ours chats(*)', server: ours, paths: cursors, headers: auth },
           {
@@ -328,8 +330,6 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
           },
         ],
         1,
-        sec,
-        log,
       )
       const base = (name: string) =>
         proj.get(name.startsWith('ours') ? 'ours chats(*)' : 'floor chats(*)')
@@ -350,7 +350,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
 
     if (want('compression')) {
       // 3. Compression.
-      const comp = await alternate(
+      const comp = await measure(
         [
           { name: 'identity', server: ours, paths: cursors, headers: identity },
           {
@@ -367,8 +367,6 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
           },
         ],
         1,
-        sec,
-        log,
       )
       const plain = comp.get('identity')
       sections.push(
@@ -497,9 +495,9 @@ export async function runSideBySide(options: SideBySideOptions): Promise<string>
   } finally {
     for (const s of servers) await s.stop()
   }
-  if (FAILURES.length > 0) {
+  if (failures.length > 0) {
     sections.push(
-      `Responses other than 2xx during the loads above (counted in their pages/s): ${FAILURES.join('; ')}.`,
+      `Responses other than 2xx during the loads above (counted in their pages/s): ${failures.join('; ')}.`,
     )
   }
   return sections.join('\n\n') + '\n'

@@ -73,33 +73,60 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
     stops.push(() => server.stop())
     const from = `${server.url}/api/v2/chat`
 
-    // Each round's destination, made fresh: a new file, a new directory, a new database.
-    const targets: Array<[string, (round: number) => Promise<string>]> = []
-    if (wanted.includes('sqlite'))
-      targets.push([
-        'sqlite',
-        (round) => Promise.resolve(`sqlite:${join(dir, `sync-${round}.db`)}`),
-      ])
-    if (wanted.includes('jsonl'))
-      targets.push(['jsonl', (round) => Promise.resolve(`jsonl:${join(dir, `jsonl-${round}`)}`)])
+    // Each destination, made fresh for each round (`make`), and what to do once it is measured
+    // (`after`): a file destination is deleted (its pages then need no writeback during the next
+    // sync), PostgreSQL does now the vacuum and checkpoint 400 MB of inserts lead to, instead of
+    // on the CPUs the next sync needs.
+    interface Target {
+      name: string
+      make: (round: number) => Promise<string>
+      after: (to: string) => Promise<void>
+    }
+    const targets: Target[] = []
+    if (wanted.includes('sqlite')) {
+      targets.push({
+        name: 'sqlite',
+        make: (round) => Promise.resolve(`sqlite:${join(dir, `sync-${round}.db`)}`),
+        after: (to) => {
+          const file = to.slice('sqlite:'.length)
+          for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true })
+          return Promise.resolve()
+        },
+      })
+    }
+    if (wanted.includes('jsonl')) {
+      targets.push({
+        name: 'jsonl',
+        make: (round) => Promise.resolve(`jsonl:${join(dir, `jsonl-${round}`)}`),
+        after: (to) => {
+          rmSync(to.slice('jsonl:'.length), { recursive: true, force: true })
+          return Promise.resolve()
+        },
+      })
+    }
     if (wanted.includes('postgres')) {
       try {
         const { startBenchPostgres } = await import('./bench-postgres.js')
         const pg = await startBenchPostgres()
         stops.push(pg.stop)
-        targets.push(['postgres', (round) => freshDatabase(pg.url, round)])
+        targets.push({
+          name: 'postgres',
+          make: (round) => freshDatabase(pg.url, round),
+          after: settlePostgres,
+        })
       } catch (err) {
         log(`sync → postgres: skipped (${(err as Error).message})`)
       }
     }
 
+    // Destinations alternate round by round: sqlite, jsonl, postgres, sqlite, ...
     const runs = Array.from({ length: rounds }, (_, r) =>
-      targets.map(([name, make]) => ({ name, make, round: r + 1 })),
+      targets.map((target) => ({ ...target, round: r + 1 })),
     ).flat()
-    for (const { name, make, round } of runs) {
+    for (const { name, make, after, round } of runs) {
       const to = await make(round)
-      // Dirty pages left by the run before (400 MB of a destination) would be written back during
-      // this one, and on ext4 an fsync of this sync's file can wait for them: flush them first.
+      // Dirty pages left by the run before would be written back during this one, and on ext4 an
+      // fsync of this sync's file can wait for them: flush them first.
       spawnSync('sync')
       const bar = new cliProgress.SingleBar(
         {
@@ -143,16 +170,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
             : ((postgresCpu1 - postgresCpu0) * 1000) / pages,
       })
       log(`sync → ${name} (round ${round}): ${items} chats in ${seconds.toFixed(1)} s`)
-      // 400 MB just written leave PostgreSQL vacuuming and checkpointing for a while, on the
-      // CPUs the next destination's sync needs: do that work now, outside any measurement.
-      if (name === 'postgres') await settlePostgres(to)
-      // Measured: the file or directory is not needed again (and deleted, its pages need no
-      // writeback).
-      else rmSync(to.slice(to.indexOf(':') + 1), { recursive: true, force: true })
-      if (name === 'sqlite') {
-        const path = to.slice('sqlite:'.length)
-        for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true })
-      }
+      await after(to)
     }
   } finally {
     for (const stop of stops.reverse()) await stop()

@@ -4,35 +4,29 @@
  * second, although no commit of the writer checkpoints; without it, small commits stay in the WAL
  * until SQLite's automatic threshold (the control: it shows the file copy below can tell).
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/domain/clock.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
 import { runModuleScript } from '../support/module-script.js'
+import { scratch } from '../support/scratch.js'
 
 const T0 = 1_700_000_000_000_000
 const DIST_STORE = fileURLToPath(
   new URL('../../dist/store/sqlite/sqlite-store.js', import.meta.url),
 )
 
-const dirs: string[] = []
-const closers: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const temp = scratch('chat-export-checkpoint-')
 
 async function open(checkpointInWorker: boolean): Promise<{ store: Store; path: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-export-checkpoint-'))
-  dirs.push(dir)
+  const dir = temp.dir()
   const path = join(dir, 'store.db')
   const store = await openSqliteStore({ path, clock: new ManualClock(T0), checkpointInWorker })
-  closers.push(() => store.close())
+  temp.closeAfter(() => store.close())
   await store.migrate()
   return { store, path }
 }
@@ -96,8 +90,7 @@ describe('SQLite checkpoints in a worker', () => {
   })
 
   it('lets the process exit while idle, closed or not (built dist/)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chat-export-checkpoint-'))
-    dirs.push(dir)
+    const dir = temp.dir()
     const script = (close: boolean) => `
       import { openSqliteStore } from ${JSON.stringify(pathToFileURL(DIST_STORE).href)}
       const store = await openSqliteStore({

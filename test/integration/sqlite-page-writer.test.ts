@@ -5,15 +5,14 @@
  * the main thread's event loop runs while a batch commits; and an idle writer does not keep the
  * process alive.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WriteOp } from '../../src/sync/sqlite-page-writer.js'
 import { SqlitePageWriter, SqliteWriteError } from '../../src/sync/sqlite-page-writer.js'
 import { runModuleScript } from '../support/module-script.js'
+import { scratch } from '../support/scratch.js'
 
 const STATEMENTS = [
   `INSERT INTO items (id, data) VALUES (?, CAST(? AS TEXT))`,
@@ -22,16 +21,10 @@ const STATEMENTS = [
 const INSERT = 0
 const MARK = 1
 
-const dirs: string[] = []
-const closers: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const temp = scratch('chat-export-page-writer-')
 
 function newDatabase(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-export-page-writer-'))
-  dirs.push(dir)
+  const dir = temp.dir()
   const path = join(dir, 'sync.db')
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
@@ -49,7 +42,7 @@ async function open(path: string, hooks?: { at(point: string): void }) {
     busyTimeoutMs: 1000,
     ...(hooks === undefined ? {} : { hooks }),
   })
-  closers.push(() => writer.close())
+  temp.closeAfter(() => writer.close())
   return writer
 }
 
@@ -170,7 +163,7 @@ describe('SqlitePageWriter', () => {
     expect(rows(path)).toHaveLength(10_000)
   })
 
-  it('fails every later write once the worker is gone, saying so', async () => {
+  it('refuses a write once closed, saying so', async () => {
     const path = newDatabase()
     const writer = await open(path)
     await writer.close()
@@ -178,8 +171,7 @@ describe('SqlitePageWriter', () => {
   })
 
   it('refuses a database file that does not exist', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chat-export-page-writer-'))
-    dirs.push(dir)
+    const dir = temp.dir()
     await expect(open(join(dir, 'missing.db'))).rejects.toThrow()
   })
 

@@ -5,41 +5,34 @@
  * That their pages equal the main thread's is the store contract's job (its "2 read workers"
  * variant).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../../src/domain/clock.js'
 import { AppError } from '../../src/domain/errors.js'
 import { SqliteReadPool } from '../../src/store/sqlite/sqlite-read-pool.js'
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import type { Store } from '../../src/store/store.js'
 import { runModuleScript } from '../support/module-script.js'
+import { scratch } from '../support/scratch.js'
 
 const T0 = 1_700_000_000_000_000
 const DIST_STORE = fileURLToPath(
   new URL('../../dist/store/sqlite/sqlite-store.js', import.meta.url),
 )
 
-const dirs: string[] = []
-const closers: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close()
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const temp = scratch('chat-export-pool-')
 
 function tempPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-export-pool-'))
-  dirs.push(dir)
+  const dir = temp.dir()
   return join(dir, 'pool.db')
 }
 
 /** A migrated store on a new file, closed after the test. */
 async function openStore(path: string, readWorkers: number): Promise<Store> {
   const store = await openSqliteStore({ path, clock: new ManualClock(T0), readWorkers })
-  closers.push(() => store.close())
+  temp.closeAfter(() => store.close())
   await store.migrate()
   return store
 }
@@ -47,7 +40,7 @@ async function openStore(path: string, readWorkers: number): Promise<Store> {
 /** A read pool on `path`, closed after the test. */
 function openPool(path: string, workers: number): SqliteReadPool {
   const pool = new SqliteReadPool({ path, workers, busyTimeoutMs: 1000 })
-  closers.push(() => pool.close())
+  temp.closeAfter(() => pool.close())
   return pool
 }
 

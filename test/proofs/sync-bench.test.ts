@@ -1,7 +1,8 @@
 /**
  * The sync bench (src/bench/sync-bench.ts, run from the built dist/ as `npm run bench` runs it):
- * destinations alternate round by round, each sync runs in a process of its own into a fresh
- * destination, and each round syncs every chat (a round into a used destination would sync none).
+ * destinations alternate round by round, and each round syncs every chat, so each went into a
+ * fresh destination (a round into a used one would sync none). Its syncs run in child processes
+ * (sync-child.ts), whose reports are these rows.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -12,7 +13,7 @@ const DIST_SYNC_BENCH = pathToFileURL(
 ).href
 
 describe('runSyncBench', () => {
-  it('alternates destinations over rounds, every round a full sync in its own process', async () => {
+  it('alternates destinations over rounds, every round a full sync into a fresh destination', async () => {
     const { runSyncBench } = (await import(DIST_SYNC_BENCH)) as typeof SyncBench
     const rows = await runSyncBench({
       log: () => {},

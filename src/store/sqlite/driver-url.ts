@@ -1,7 +1,7 @@
 /**
- * The file: URL of better-sqlite3's entry point, for worker threads (the store's read pool and
- * checkpointer, the sync destination's writer): their code is eval'd text, which has no location
- * to resolve packages from.
+ * The file: URL of better-sqlite3's entry point, for the store's worker threads (read pool and
+ * checkpointer): their code is eval'd text, which has no location to resolve packages from. (The
+ * sync's writer thread resolves its own: the sync does not import the store.)
  * @module
  */
 import { createRequire } from 'node:module'
