@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { ITEM_LINES, prefers } from '../domain/prefer.js'
 import { formatMicrosAsDecimalSeconds, parseDecimalSecondsToMicros } from '../domain/time.js'
 import type { BackoffOptions } from './backoff.js'
 import { DEFAULT_BACKOFF, parseRetryAfterMs } from './backoff.js'
@@ -264,6 +265,12 @@ export class ExportClient {
     }
     const parseOptions: ParsePageOptions =
       options.rawItems === true ? { rawAttributes: options.rawAttributes ?? ['id'] } : {}
+    // Raw items are found fastest when each is on a line of its own: ask a chat-export server for
+    // that layout (any other server ignores the preference, and the page is scanned as before).
+    const headers =
+      options.rawItems === true
+        ? { ...this.requestHeaders, Prefer: ITEM_LINES }
+        : this.requestHeaders
     const { signal, dispose } = anySignal([this.signal, options.signal])
     let state: PagerState = transition({ kind: 'idle', url: startUrl }, { type: 'start' }, config)
     // The request for the page after a full one, sent as soon as that page's tail names it, so the
@@ -277,7 +284,7 @@ export class ExportClient {
       if (next === undefined || next === current) return
       const stop = new AbortController()
       const linked = anySignal([signal, stop.signal])
-      const fetched = this.request(next, linked.signal)
+      const fetched = this.request(next, linked.signal, headers)
       void fetched.finally(() => linked.dispose())
       ahead = { url: next, fetched, stop }
     }
@@ -294,7 +301,7 @@ export class ExportClient {
               ahead = undefined
             } else {
               dropAhead()
-              fetched = this.request(state.url, signal)
+              fetched = this.request(state.url, signal, headers)
             }
             const url = state.url
             const outcome = this.interpret(
@@ -402,7 +409,11 @@ export class ExportClient {
    * One GET of `url` with its whole body, or why there is none. Never throws: what went wrong is
    * judged by `interpret`, when (and if) the page is wanted.
    */
-  private async request(url: string, signal: AbortSignal): Promise<Fetched> {
+  private async request(
+    url: string,
+    signal: AbortSignal,
+    headers: Record<string, string>,
+  ): Promise<Fetched> {
     if (signal.aborted) return { type: 'aborted' }
     const timeout = new AbortController()
     const timer = setTimeout(() => timeout.abort(new Error('timeout')), this.requestTimeoutMs)
@@ -416,7 +427,7 @@ export class ExportClient {
       try {
         response = await this.fetchFn(url, {
           method: 'GET',
-          headers: this.requestHeaders,
+          headers,
           signal: request.signal,
         })
       } catch (cause) {
@@ -464,7 +475,11 @@ export class ExportClient {
       onNext(peekNextPage(stream, body, limitOf(url)))
       let page: ExportPage
       try {
-        page = parsePageBody(stream, body, limitOf(url), redacted, parseOptions)
+        const itemLines = prefers(
+          response.headers.get('preference-applied') ?? undefined,
+          ITEM_LINES,
+        )
+        page = parsePageBody(stream, body, limitOf(url), redacted, { ...parseOptions, itemLines })
       } catch (cause) {
         if (cause instanceof SyntaxError)
           return networkFailure('The body is not complete JSON from', cause)

@@ -9,7 +9,7 @@ import type { ExportStream } from './export-streams.js'
 import { STREAM_TIME_UNIT, isExportStream } from './export-streams.js'
 import { topLevelRawNumber } from './raw-json-number.js'
 import type { RawItem } from './raw-items.js'
-import { rawItemOfText, scanRawItemBytes, scanRawItems } from './raw-items.js'
+import { rawItemOfText, scanItemLines, scanRawItemBytes, scanRawItems } from './raw-items.js'
 
 /**
  * Where to resume a stream: plain JSON, safe to store anywhere (it holds no credentials; the token
@@ -57,6 +57,12 @@ export interface ParsePageOptions {
    * `items` only on demand. Undefined: parse every item at once.
    */
   rawAttributes?: readonly string[]
+  /**
+   * The server said (`Preference-Applied: item-lines`) that it put each item on a line of its
+   * own: with `rawAttributes`, the items are then found by a byte search, not by a scan of every
+   * byte. A page that turns out not to be so laid out is scanned as usual.
+   */
+  itemLines?: boolean
 }
 
 /**
@@ -119,7 +125,7 @@ export function parsePageBody(
     const raw =
       options.rawAttributes === undefined
         ? undefined
-        : rawPageOfBytes(stream, body, options.rawAttributes)
+        : rawPageOfBytes(stream, body, options.rawAttributes, options.itemLines === true)
     if (raw !== undefined) return pageOf(stream, raw.tail, raw.items, undefined, limit, redactedUrl)
     return parsePageBody(stream, utf8Decoder.decode(body), limit, redactedUrl, options)
   }
@@ -224,9 +230,17 @@ function rawPageOfBytes(
   stream: ExportStream,
   body: Uint8Array,
   attributes: readonly string[],
+  itemLines: boolean,
 ): { tail: PageFields; items: RawItem[] } | undefined {
   const tail = bytesTail(stream, body)
   if (tail === undefined) return undefined
+  if (itemLines) {
+    // Taken only when the lines agree with the count; otherwise every byte is scanned, and that
+    // scan decides whether the page is damaged.
+    const lines = scanItemLines(body, tail.itemsStart, tail.itemsEnd, attributes)
+    if (lines !== undefined && lines.length === tail.fields.fields.count)
+      return { tail: tail.fields, items: lines }
+  }
   const items = scanRawItemBytes(body, tail.itemsStart, tail.itemsEnd, attributes)
   return items === undefined ? undefined : { tail: tail.fields, items }
 }

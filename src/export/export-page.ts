@@ -25,7 +25,17 @@ export interface ExportPageRequest {
   publicUrl?: string | undefined
   /** Only items at or below this position are served (the --min-start-age rule). */
   maxPosition?: Micros | undefined
+  /** `lines`: each item on a line of its own (the `item-lines` preference); default `compact`. */
+  layout?: PageLayout | undefined
 }
+
+/**
+ * How the items are laid out in the body. Both are the same JSON. `lines` puts a newline before
+ * each item and after the last: `{"chats":[\n{…},\n{…}\n],"count":…}`. Compact JSON has no raw
+ * newline (JSON escapes control characters in strings), so a client that asked for it finds
+ * every item with a byte search instead of scanning each item's text for where it ends.
+ */
+export type PageLayout = 'compact' | 'lines'
 
 export interface ExportPage {
   body: Buffer
@@ -36,6 +46,8 @@ export interface ExportPage {
 }
 
 const COMMA = Buffer.from(',')
+const NEWLINE = Buffer.from('\n')
+const COMMA_NEWLINE = Buffer.from(',\n')
 
 /** Reads a page from the store and renders the full response body. */
 export async function buildExportPage(request: ExportPageRequest): Promise<ExportPage> {
@@ -43,20 +55,26 @@ export async function buildExportPage(request: ExportPageRequest): Promise<Expor
   const body = pageBody(spec, query.fields)
   const pageQuery = pageQueryOf(request, body)
   const parts: Buffer[] = [Buffer.from(`{"${spec.name}":[`)]
+  const lines = request.layout === 'lines'
+  const separator = lines ? COMMA_NEWLINE : COMMA
   let count: number
   let last: { position: Micros; sortId: string } | undefined
   if (body === 'none') {
     // Id-only pages are made of every row's sort id.
     const rows = await request.store.readPage(pageQuery)
-    pushIds(parts, rows)
+    pushIds(parts, rows, separator)
     count = rows.length
     last = rows.at(-1)
   } else {
     // Every other page is made of bodies alone: only the last row's cursor is needed.
     const page = await request.store.readPageBodies(pageQuery)
-    pushBodies(parts, page.bodies, spec, query)
+    pushBodies(parts, page.bodies, spec, query, separator)
     count = page.bodies.length
     last = page.last
+  }
+  if (lines && count > 0) {
+    parts.splice(1, 0, NEWLINE)
+    parts.push(NEWLINE)
   }
 
   // An empty page keeps the request's cursor: its next_page is the polling URL.
@@ -124,20 +142,26 @@ function pageBody(spec: StreamSpec, selection: FieldSelection): PageBody {
 }
 
 /** `{"id":...}` a row: for chats and conversions the sort id is the item id. */
-function pushIds(parts: Buffer[], rows: StoredRow[]) {
+function pushIds(parts: Buffer[], rows: StoredRow[], separator: Buffer) {
   for (let i = 0; i < rows.length; i++) {
-    if (i > 0) parts.push(COMMA)
+    if (i > 0) parts.push(separator)
     parts.push(Buffer.from(`{"id":${JSON.stringify((rows[i] as StoredRow).sortId)}}`))
   }
 }
 
 /** Each body whole, or its projection when the stream's `fields` selects some attributes. */
-function pushBodies(parts: Buffer[], bodies: Buffer[], spec: StreamSpec, query: ExportQuery) {
+function pushBodies(
+  parts: Buffer[],
+  bodies: Buffer[],
+  spec: StreamSpec,
+  query: ExportQuery,
+  separator: Buffer,
+) {
   const selection = query.fields
   const raw = selection.kind === 'some' && rawProjectable(selection.attributes)
   for (let i = 0; i < bodies.length; i++) {
     const body = bodies[i] as Buffer
-    if (i > 0) parts.push(COMMA)
+    if (i > 0) parts.push(separator)
     if (!spec.expandable || selection.kind !== 'some') {
       parts.push(body)
     } else if (!(raw && projectRawJson(body, selection.attributes, parts))) {

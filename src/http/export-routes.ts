@@ -15,6 +15,7 @@ import type { AuthVariables } from './auth.js'
 import { authorize } from './auth.js'
 import type { CompressionMode } from './compression.js'
 import { compressedStream, MIN_COMPRESSED_BYTES, negotiateEncoding } from './compression.js'
+import { ITEM_LINES, prefers } from '../domain/prefer.js'
 import type { SendGuard } from './send-guard.js'
 import { isZendeskHost } from './zendesk-hosts.js'
 
@@ -79,9 +80,11 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
         `${token.accountId} ${name} ${query.startTime} ${query.startSortId} ${query.limit}`,
       items: () => countPageItems(read),
     })
+    const lines = prefers(c.req.header('prefer'), ITEM_LINES)
     try {
       const page = await buildExportPage({
         ...read,
+        layout: lines ? 'lines' : 'compact',
         requestUrl: url,
         // A connector that called a Zendesk host name must stay on it (Airbyte allows *.zendesk.com only).
         publicUrl: isZendeskHost(url.host) ? undefined : options.publicUrl,
@@ -94,11 +97,13 @@ export function exportRoutes(options: ExportRoutesOptions): Hono<{ Variables: Au
         page.body.byteOffset,
         page.body.byteLength,
       )
-      // The same URL is served compressed or not depending on the request: caches must key on it.
+      // The same URL is served compressed or not, in lines or not, depending on the request:
+      // caches must key on both.
       const headers: Record<string, string> = {
         'content-type': 'application/json',
-        vary: 'Accept-Encoding',
+        vary: 'Accept-Encoding, Prefer',
       }
+      if (lines) headers['preference-applied'] = ITEM_LINES
       const coding =
         bytes.byteLength < MIN_COMPRESSED_BYTES
           ? 'identity'

@@ -204,7 +204,7 @@ async function syncStream(stream: ExportStream, context: StreamContext): Promise
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
     // Items are stored as the server sent them: found in the page, never parsed and re-written.
     rawItems: true,
-    rawAttributes: KEY_ATTRIBUTES,
+    rawAttributes: keyAttributes(stream),
   }
   const window = new RateWindow(RATE_WINDOW_MS)
   window.add(started, 0)
@@ -283,8 +283,16 @@ function isLoopbackHttpUrl(url: string): boolean {
   return url.startsWith('http:') && isLoopbackUrl(url)
 }
 
-/** The top-level attributes an item is keyed by, read from its raw text (see item-key.ts). */
-const KEY_ATTRIBUTES = ['id', 'deleted', 'agent_id', 'start_time'] as const
+/**
+ * The top-level attributes an item of `stream` is keyed by (see item-key.ts) and `deleted`, read
+ * from its raw text. Only these: in the item-lines layout a line is read no further than the last
+ * of them (a chat's come before its history).
+ */
+function keyAttributes(stream: ExportStream): readonly string[] {
+  return stream === 'agent_timeline' ? SPAN_ATTRIBUTES : ID_ATTRIBUTES
+}
+const ID_ATTRIBUTES = ['id', 'deleted'] as const
+const SPAN_ATTRIBUTES = ['agent_id', 'start_time', 'deleted'] as const
 
 /** The span of the "recent" rate: long enough to smooth pages, short enough to show a change. */
 const RATE_WINDOW_MS = 30_000
@@ -370,7 +378,7 @@ class Upsert implements PageUpsert {
 /** The key of a raw item, from the raw text of its key attributes only. */
 function rawItemKey(stream: ExportStream, raw: RawItem): ItemKey {
   const keyed: ExportItem = {}
-  for (const name of KEY_ATTRIBUTES) {
+  for (const name of keyAttributes(stream)) {
     const text = raw.attributes[name]
     if (text !== undefined) keyed[name] = attributeValue(text)
   }

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { scanRawItemBytes, scanRawItems } from '../../src/client/raw-items.js'
-import { parsePageBody } from '../../src/client/export-page.js'
+import { scanItemLines, scanRawItemBytes, scanRawItems } from '../../src/client/raw-items.js'
+import { DamagedPageError, parsePageBody } from '../../src/client/export-page.js'
 
 const KEYS = ['id', 'deleted', 'agent_id', 'start_time'] as const
 
@@ -193,5 +193,84 @@ describe('parsePageBody with raw items', () => {
       }),
       { numRuns: 100 },
     )
+  })
+})
+
+/** The items region of an item-lines page: "\n{…},\n{…}\n" (empty for no items). */
+const linesOf = (list: unknown[]) =>
+  list.length === 0 ? '' : `\n${list.map((i) => JSON.stringify(i)).join(',\n')}\n`
+
+describe('scanItemLines', () => {
+  it("finds each line's exact item and the attributes it has, as the full scanner does", () => {
+    fc.assert(
+      fc.property(items, fc.subarray([...KEYS], { minLength: 1 }), (list, wanted) => {
+        const bytes = utf8(linesOf(list))
+        const lines = scanItemLines(bytes, 0, bytes.length, wanted)
+        const full = scanRawItemBytes(bytes, 0, bytes.length, wanted)
+        expect(lines).toBeDefined()
+        expect(lines?.map((r) => r.json)).toEqual(list.map((i) => JSON.stringify(i)))
+        expect(lines?.map((r) => r.attributes)).toEqual(full?.map((r) => r.attributes))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('reads a line no further than its last wanted attribute', () => {
+    // What follows `id` here is not JSON: a scan of the whole line would refuse it.
+    const bytes = utf8('\n{"deleted":false,"id":"a","history":[}\n')
+    expect(scanRawItemBytes(bytes, 0, bytes.length, ['id'])).toBeUndefined()
+    expect(scanItemLines(bytes, 0, bytes.length, ['deleted', 'id'])?.[0]?.attributes).toEqual({
+      deleted: 'false',
+      id: '"a"',
+    })
+  })
+
+  it('refuses a region that is not one item per line', () => {
+    for (const region of [
+      '{"a":1},{"b":2}', // compact: no newlines
+      '\n{"a":1}\n{"b":2}\n', // no comma between lines
+      '\n{"a":1},\n{"b":2},\n', // a comma after the last
+      '\n{"a":\n1}\n', // a line that is not an object
+      '\n{"a":1}', // no newline after the last
+    ]) {
+      const bytes = utf8(region)
+      expect(scanItemLines(bytes, 0, bytes.length, ['id']), region).toBeUndefined()
+    }
+  })
+})
+
+describe('parsePageBody with item lines', () => {
+  const url = 'http://127.0.0.1:1/api/v2/chat/incremental/chats?start_time=1&start_id=x'
+  const page = (region: string, count: number) =>
+    utf8(
+      `{"chats":[${region}],"count":${count},"end_id":"x","end_time":1,"next_page":${JSON.stringify(url)}}`,
+    )
+
+  it('gives the items of whole parsing, whether or not the page is really laid out in lines', () => {
+    fc.assert(
+      fc.property(items, fc.constantFrom('lines', 'compact', 'indented'), (list, layout) => {
+        const region =
+          layout === 'lines'
+            ? linesOf(list)
+            : layout === 'compact'
+              ? JSON.stringify(list).slice(1, -1)
+              : JSON.stringify(list, null, 2).slice(1, -1)
+        const body = page(region, list.length)
+        const raw = parsePageBody('chats', body, 1000, 'u', {
+          rawAttributes: KEYS,
+          itemLines: true,
+        })
+        expect(raw.rawItems?.map((r) => JSON.parse(r.json) as unknown)).toEqual(list)
+        expect(raw.items).toEqual(list)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('still refuses a page whose count disagrees with its lines', () => {
+    const body = page(linesOf([{ id: 'a' }, { id: 'b' }]), 3)
+    expect(() =>
+      parsePageBody('chats', body, 1000, 'u', { rawAttributes: ['id'], itemLines: true }),
+    ).toThrow(DamagedPageError)
   })
 })
