@@ -31,7 +31,10 @@ export interface SyncBenchOptions {
   log: (line: string) => void
   /** Chats on the server (default 100 000). */
   chats?: number
-  /** Destinations to time, among sqlite, jsonl and postgres (default all three). */
+  /**
+   * Destinations to time, among sqlite, jsonl, postgres and postgres-json (`--postgres-data
+   * json`); default all four.
+   */
   destinations?: readonly string[]
   /** Full syncs per destination, alternated across destinations (default 2). */
   rounds?: number
@@ -60,7 +63,7 @@ const CHUNK = 5000
  */
 export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
   const chats = options.chats ?? 100_000
-  const wanted = options.destinations ?? ['sqlite', 'jsonl', 'postgres']
+  const wanted = options.destinations ?? ['sqlite', 'jsonl', 'postgres', 'postgres-json']
   const rounds = options.rounds ?? 2
   const { log } = options
   const dir = mkdtempSync(join(tmpdir(), 'chat-export-sync-bench-'))
@@ -79,6 +82,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
     // on the CPUs the next sync needs.
     interface Target {
       name: string
+      postgresData?: 'jsonb' | 'json'
       make: (round: number) => Promise<string>
       after: (to: string) => Promise<void>
     }
@@ -104,16 +108,17 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
         },
       })
     }
-    if (wanted.includes('postgres')) {
+    if (wanted.includes('postgres') || wanted.includes('postgres-json')) {
       try {
         const { startBenchPostgres } = await import('./bench-postgres.js')
         const pg = await startBenchPostgres()
         stops.push(pg.stop)
-        targets.push({
-          name: 'postgres',
-          make: (round) => freshDatabase(pg.url, round),
-          after: settlePostgres,
-        })
+        let made = 0
+        const make = () => freshDatabase(pg.url, ++made)
+        if (wanted.includes('postgres'))
+          targets.push({ name: 'postgres', make, after: settlePostgres })
+        if (wanted.includes('postgres-json'))
+          targets.push({ name: 'postgres-json', postgresData: 'json', make, after: settlePostgres })
       } catch (err) {
         log(`sync → postgres: skipped (${(err as Error).message})`)
       }
@@ -123,7 +128,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
     const runs = Array.from({ length: rounds }, (_, r) =>
       targets.map((target) => ({ ...target, round: r + 1 })),
     ).flat()
-    for (const { name, make, after, round } of runs) {
+    for (const { name, make, after, round, postgresData } of runs) {
       const to = await make(round)
       // Dirty pages left by the run before would be written back during this one, and on ext4 an
       // fsync of this sync's file can wait for them: flush them first.
@@ -137,13 +142,15 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
       )
       bar.start(chats, 0, { rate: 0 })
       const serverCpu0 = await cpuSeconds(server.pid)
-      const postgresCpu0 = name === 'postgres' ? await postgresCpuSeconds() : undefined
-      const result = await syncInChild({ from, token, to }, (items, rate) =>
+      const onPostgres = name.startsWith('postgres')
+      const postgresCpu0 = onPostgres ? await postgresCpuSeconds() : undefined
+      const job = { from, token, to, ...(postgresData === undefined ? {} : { postgresData }) }
+      const result = await syncInChild(job, (items, rate) =>
         bar.update(items, { rate: Math.round(rate) }),
       )
       const { seconds, items } = result
       const serverCpu1 = await cpuSeconds(server.pid)
-      const postgresCpu1 = name === 'postgres' ? await postgresCpuSeconds() : undefined
+      const postgresCpu1 = onPostgres ? await postgresCpuSeconds() : undefined
       bar.stop()
       const pages = Math.max(1, result.pages)
       if (items !== chats) log(`  warning: synced ${items} items, expected ${chats}`)
@@ -219,12 +226,12 @@ async function settlePostgres(url: string): Promise<void> {
   }
 }
 
-/** `url` for round 1; a new database on the same server for each later round. */
-async function freshDatabase(url: string, round: number): Promise<string> {
-  if (round === 1) return url
+/** `url` the first time; a new database on the same server each later time (`n` counts them). */
+async function freshDatabase(url: string, n: number): Promise<string> {
+  if (n === 1) return url
   const { default: pg } = await import('pg')
   const target = new URL(url)
-  const name = `${target.pathname.slice(1)}_r${round}`
+  const name = `${target.pathname.slice(1)}_r${n}`
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
   try {

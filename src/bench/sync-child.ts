@@ -13,6 +13,8 @@ export interface SyncChildJob {
   from: string
   token: string
   to: string
+  /** PostgreSQL destinations: the type of `data` (sync --postgres-data). */
+  postgresData?: 'jsonb' | 'json'
 }
 
 /** What the child sends back. */
@@ -33,6 +35,7 @@ process.once('message', (job: SyncChildJob) => {
         token: job.token,
         to: job.to,
         streams: ['chats'],
+        ...(job.postgresData === undefined ? {} : { postgresData: job.postgresData }),
         onProgress: (event) => {
           if (event.type === 'page')
             send({ type: 'progress', items: event.items, itemsPerSecond: event.itemsPerSecond })

@@ -11,6 +11,8 @@ export interface OpenDestinationOptions {
   hooks?: FaultHooks
   /** SQLite and PostgreSQL: create the typed tables too (docs/sync.md, "Typed tables"). */
   typedTables?: boolean
+  /** PostgreSQL: the type of `data` in tables it creates, `jsonb` (default) or `json`. */
+  postgresData?: 'jsonb' | 'json'
 }
 
 /** Checks a `--to` value without opening anything; throws DestinationError saying what is accepted. */
@@ -56,7 +58,12 @@ export async function openDestination(
     }
     case 'postgres': {
       const { openPostgresDestination } = await import('./postgres-destination.js')
-      return openPostgresDestination({ url: parsed.url, ...hooks, ...typed })
+      return openPostgresDestination({
+        url: parsed.url,
+        ...hooks,
+        ...typed,
+        ...(options.postgresData === undefined ? {} : { dataType: options.postgresData }),
+      })
     }
   }
 }

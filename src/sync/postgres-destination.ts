@@ -22,11 +22,20 @@ import { utf8Of } from './utf8-of.js'
 export type DataStorage = 'lz4' | 'inline' | 'default'
 
 /**
+ * The type of `data` in new stream tables. `jsonb` (the default) is parsed into PostgreSQL's
+ * binary tree on insert: indexable, the type connectors' destinations use. `json` keeps the text
+ * the server sent, checked but not turned into a tree: measured on a 1000-chat page, the
+ * database's CPU fell from about 175 to 75 ms and a sync's speed doubled. Queries read both with
+ * the same operators (`->`, `->>`); the typed tables are filled the same either way.
+ */
+export type DataType = 'jsonb' | 'json'
+
+/**
  * The tables, created if missing. A table that exists keeps the storage it was created with:
  * storage settings a user chose for an existing table are not overridden.
  */
-export function schemaSql(storage: DataStorage): string {
-  const data = storage === 'lz4' ? 'data jsonb COMPRESSION lz4 NOT NULL' : 'data jsonb NOT NULL'
+export function schemaSql(storage: DataStorage, type: DataType = 'jsonb'): string {
+  const data = storage === 'lz4' ? `data ${type} COMPRESSION lz4 NOT NULL` : `data ${type} NOT NULL`
   const options = storage === 'inline' ? ' WITH (toast_tuple_target = 8160)' : ''
   const items = (table: string) =>
     `CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, deleted boolean NOT NULL, ${data})${options};`
@@ -82,6 +91,8 @@ export interface PostgresDestinationOptions {
   hooks?: FaultHooks
   /** Create the typed tables; once a destination has them, every sync keeps them in step. */
   typedTables?: boolean
+  /** The type of `data` in tables this creates (default jsonb); existing tables keep theirs. */
+  dataType?: DataType
 }
 
 /** Opens a PostgreSQL destination and creates its tables if needed. */
@@ -93,6 +104,7 @@ export async function openPostgresDestination(
   // An idle connection that dies must not crash the process; the next query reports it.
   pool.on('error', () => {})
   let typed = false
+  let types: Record<ExportStream, DataType> | undefined
   try {
     const client = await pool.connect()
     try {
@@ -105,12 +117,13 @@ export async function openPostgresDestination(
       // Two syncs starting at once must not race on CREATE TABLE IF NOT EXISTS.
       await client.query('SELECT pg_advisory_lock(hashtext($1))', ['chat-export-sync-schema'])
       try {
-        await client.query(schemaSql(await storageOf(client)))
+        await client.query(schemaSql(await storageOf(client), options.dataType ?? 'jsonb'))
+        types = await dataTypes(client)
         typed = options.typedTables === true || (await hasTypedTables(client))
         if (typed) {
           await client.query('BEGIN')
           try {
-            await prepareTypedTables(client)
+            await prepareTypedTables(client, types)
             await client.query('COMMIT')
           } catch (error) {
             await client.query('ROLLBACK')
@@ -133,7 +146,28 @@ export async function openPostgresDestination(
       },
     )
   }
-  return new PostgresDestination(pool, description, options.hooks, typed)
+  if (types === undefined) throw new Error('unreachable: the tables were created above')
+  return new PostgresDestination(pool, description, options.hooks, typed, types)
+}
+
+/** The type of `data` in each stream table, as it was created (this run or an earlier one). */
+async function dataTypes(client: pg.PoolClient): Promise<Record<ExportStream, DataType>> {
+  const { rows } = await client.query<{ table: string; type: string }>(
+    `SELECT c.relname AS table, format_type(a.atttypid, a.atttypmod) AS type
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t) AND a.attname = 'data'`,
+    [[...EXPORT_STREAMS]],
+  )
+  const found = new Map(rows.map((r) => [r.table, r.type]))
+  const types = {} as Record<ExportStream, DataType>
+  for (const stream of EXPORT_STREAMS)
+    types[stream] = found.get(stream) === 'json' ? 'json' : 'jsonb'
+  return types
+}
+
+/** `data` as jsonb, for the typed columns' jsonb operators: cast when the table stores json. */
+function asJsonb(column: string, type: DataType): string {
+  return type === 'json' ? `(${column})::jsonb` : column
 }
 
 /** Typed tables are on for a destination that has them. */
@@ -148,9 +182,13 @@ async function hasTypedTables(client: pg.PoolClient): Promise<boolean> {
  * Adds what the typed tables lack and fills it from the stored JSON (see the SQLite destination):
  * the typed tables always say what `data` says.
  */
-async function prepareTypedTables(client: pg.PoolClient): Promise<void> {
+async function prepareTypedTables(
+  client: pg.PoolClient,
+  types: Record<ExportStream, DataType>,
+): Promise<void> {
   for (const tables of Object.values(STREAM_TABLES)) {
     const table = tables.stream
+    const doc = asJsonb('data', types[table])
     const existing = await columnNames(client, table)
     const missing = tables.columns.filter((c) => !existing.has(c.name))
     if (missing.length > 0) {
@@ -158,7 +196,7 @@ async function prepareTypedTables(client: pg.PoolClient): Promise<void> {
         (c) => `ADD COLUMN ${ident(c.name)} ${columnType('postgres', c.kind)}`,
       )
       await client.query(`ALTER TABLE ${ident(table)} ${adds.join(', ')}`)
-      const sets = missing.map((c) => `${ident(c.name)} = ${extract('postgres', 'data', c)}`)
+      const sets = missing.map((c) => `${ident(c.name)} = ${extract('postgres', doc, c)}`)
       await client.query(`UPDATE ${ident(table)} SET ${sets.join(', ')}`)
     }
     for (const child of tables.children) {
@@ -167,7 +205,7 @@ async function prepareTypedTables(client: pg.PoolClient): Promise<void> {
       await client.query(`DROP TABLE IF EXISTS ${ident(child.name)}`)
       await client.query(childTableDdl('postgres', child))
       await client.query(
-        childInsert('postgres', child, `(SELECT id AS key, data FROM ${ident(table)})`),
+        childInsert('postgres', child, `(SELECT id AS key, ${doc} AS data FROM ${ident(table)})`),
       )
     }
   }
@@ -192,12 +230,14 @@ async function columnNames(client: pg.PoolClient, table: string): Promise<Set<st
  * `OFFSET 0` keeps the planner from merging this into the INSERT's select list: merged, every
  * reference to `data` there (one per typed column) would parse the item's JSON again.
  */
-function pageRows(stream: ExportStream): string {
+function pageRows(stream: ExportStream, type: DataType, typed: boolean): string {
+  // A json table with typed columns gets the jsonb too (as `doc`), parsed once, for the extracts.
+  const doc = type === 'json' && typed ? ', k.data::jsonb AS doc' : ''
   return stream === 'agent_timeline'
-    ? `SELECT k.agent_id, k.start_time, k.deleted, k.data::jsonb AS data
+    ? `SELECT k.agent_id, k.start_time, k.deleted, k.data::${type} AS data${doc}
        FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[]) AS k(agent_id, start_time, deleted, data)
        OFFSET 0`
-    : `SELECT k.id, k.deleted, k.data::jsonb AS data
+    : `SELECT k.id, k.deleted, k.data::${type} AS data${doc}
        FROM unnest($1::text[], $2::boolean[], $3::text[]) AS k(id, deleted, data)
        OFFSET 0`
 }
@@ -233,6 +273,7 @@ class PostgresDestination implements Destination {
     readonly description: string,
     private readonly hooks: FaultHooks | undefined,
     private readonly typed: boolean,
+    private readonly types: Record<ExportStream, DataType>,
   ) {}
 
   async readState(stream: ExportStream): Promise<StreamSyncState | undefined> {
@@ -287,6 +328,7 @@ class PostgresDestination implements Destination {
     const table = page.stream // one of EXPORT_STREAMS: a fixed identifier, never user input
     const tables = this.typed ? STREAM_TABLES[table] : undefined
     const span = table === 'agent_timeline'
+    const type = this.types[table]
     if (page.upserts.length > 0) {
       const deleted = page.upserts.map((u) => u.deleted)
       const data = binaryTextArray(page.upserts.map(utf8Of))
@@ -305,12 +347,12 @@ class PostgresDestination implements Destination {
         ...keys.map((k) => `p.${ident(k)}`),
         'p.deleted',
         'p.data',
-        ...typedColumns.map((c) => extract('postgres', 'p.data', c)),
+        ...typedColumns.map((c) => extract('postgres', type === 'json' ? 'p.doc' : 'p.data', c)),
       ]
       const updates = names.slice(keys.length).map((n) => `${n} = excluded.${n}`)
       await client.query(
         `INSERT INTO ${ident(table)} (${names.join(', ')})
-         SELECT ${values.join(', ')} FROM (${pageRows(table)}) AS p
+         SELECT ${values.join(', ')} FROM (${pageRows(table, type, this.typed)}) AS p
          ON CONFLICT (${keys.map(ident).join(', ')}) DO UPDATE SET ${updates.join(', ')}`,
         params,
       )
@@ -328,7 +370,7 @@ class PostgresDestination implements Destination {
             childInsert(
               'postgres',
               child,
-              `(SELECT t.id AS key, t.data FROM ${ident(table)} AS t WHERE t.id = ANY($1::text[]))`,
+              `(SELECT t.id AS key, ${asJsonb('t.data', type)} AS data FROM ${ident(table)} AS t WHERE t.id = ANY($1::text[]))`,
             ),
             [ids],
           )

@@ -60,6 +60,8 @@ export interface RunSyncOptions {
   hooks?: FaultHooks
   /** SQLite / PostgreSQL: also keep the typed tables (kept from then on; docs/sync.md). */
   typedTables?: boolean
+  /** PostgreSQL: the type of `data` in tables the sync creates (default jsonb; docs/sync.md). */
+  postgresData?: 'jsonb' | 'json'
   /** Wall clock in ms (items/s and state timestamps). Default Date.now. */
   now?: () => number
 }
@@ -127,6 +129,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
       ? await openDestination(options.to, {
           ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
           ...(options.typedTables === true ? { typedTables: true } : {}),
+          ...(options.postgresData === undefined ? {} : { postgresData: options.postgresData }),
         })
       : options.to
   try {

@@ -118,4 +118,48 @@ describe.skipIf(!postgresTestServerAvailable())('postgres sync destination stora
       expect(rows).toEqual([{ options: null, compression: 'pglz' }])
     })
   })
+
+  it('with dataType json keeps the bytes as sent, typed tables and all; an existing table keeps its type', async () => {
+    const { url } = await freshPostgresDatabase()
+    // agent_timeline exists already, as jsonb: it stays so.
+    await withClient(url, (c) =>
+      c.query(`CREATE TABLE agent_timeline (agent_id bigint NOT NULL, start_time text NOT NULL,
+                 deleted boolean NOT NULL, data jsonb NOT NULL, PRIMARY KEY (agent_id, start_time))`),
+    )
+    const destination = await openPostgresDestination({ url, dataType: 'json', typedTables: true })
+    const item = { ...chat('2405.3.a', 3), rating: 'good', zz: 1.5, aa: { b: 1 } }
+    // What a server sent, byte for byte (key order and number spelling included).
+    const sent = JSON.stringify(item).replace('"zz":1.5', '"zz":1.50')
+    const commit = page([item], 1)
+    const upsert = commit.upserts[0]
+    if (upsert === undefined) throw new Error('no upsert')
+    try {
+      await destination.commit({
+        ...commit,
+        upserts: [{ ...upsert, json: sent, bytes: Buffer.from(sent) }],
+      })
+    } finally {
+      await destination.close()
+    }
+    await withClient(url, async (c) => {
+      const types = await c.query<{ table: string; type: string }>(
+        `SELECT c.relname AS table, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relname IN ('chats', 'agent_timeline') AND a.attname = 'data' ORDER BY 1`,
+      )
+      expect(types.rows).toEqual([
+        { table: 'agent_timeline', type: 'jsonb' },
+        { table: 'chats', type: 'json' },
+      ])
+      const { rows } = await c.query<{ text: string; rating: string; tags: string }>(
+        `SELECT data::text AS text, data->>'rating' AS rating, data->'tags'->>0 AS tags FROM chats`,
+      )
+      expect(rows).toEqual([{ text: sent, rating: 'good', tags: 'vip' }])
+      // The typed tables are filled from it as from jsonb.
+      const typed = await c.query(`SELECT rating FROM chats`)
+      expect(typed.rows).toEqual([{ rating: 'good' }])
+      const history = await c.query(`SELECT count(*)::int AS n FROM chat_history`)
+      expect(history.rows).toEqual([{ n: 3 }])
+    })
+  })
 })

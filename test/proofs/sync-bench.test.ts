@@ -18,19 +18,27 @@ describe('runSyncBench', () => {
     const rows = await runSyncBench({
       log: () => {},
       chats: 1500,
-      destinations: ['sqlite', 'jsonl'],
+      destinations: ['sqlite', 'jsonl', 'postgres', 'postgres-json'],
       rounds: 2,
     })
     expect(rows.map((r) => [r.destination, r.round, r.items])).toEqual([
       ['sqlite', 1, 1500],
       ['jsonl', 1, 1500],
+      ['postgres', 1, 1500],
+      ['postgres-json', 1, 1500],
       ['sqlite', 2, 1500],
       ['jsonl', 2, 1500],
+      ['postgres', 2, 1500],
+      ['postgres-json', 2, 1500],
     ])
     for (const row of rows) {
       // Two pages of 1000: the CPU figures are per page of the child's own work.
       expect(row['client CPU ms/page']).toBeGreaterThan(0)
       expect(row['items/s']).toBeGreaterThan(0)
+      // The database's own CPU is counted for both PostgreSQL destinations, and only for them.
+      if (String(row.destination).startsWith('postgres'))
+        expect(row['PostgreSQL CPU ms/page']).toBeGreaterThan(0)
+      else expect(row['PostgreSQL CPU ms/page']).toBe('-')
     }
   }, 120_000)
 })

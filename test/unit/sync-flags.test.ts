@@ -9,6 +9,7 @@ import {
   parseDuration,
   parseStartTime,
   parseStreams,
+  loadSyncConfig,
 } from '../../src/config/sync-config.js'
 
 describe('sync flag parsing', () => {
@@ -35,6 +36,13 @@ describe('sync flag parsing', () => {
     expect(parseStartTime('0')).toEqual({ epochMicros: 0 })
     expect(() => parseStartTime('1608615725123')).toThrow(/milliseconds or microseconds/)
     expect(() => parseStartTime('yesterday')).toThrow(ConfigError)
+  })
+
+  it('reads --postgres-data, jsonb unless json is asked for, and names the choices otherwise', () => {
+    const base = { from: 'http://127.0.0.1:1', token: 't', to: 'postgres://u@h/db' }
+    expect(loadSyncConfig(base, {}).postgresData).toBe('jsonb')
+    expect(loadSyncConfig({ ...base, postgresData: 'json' }, {}).postgresData).toBe('json')
+    expect(() => loadSyncConfig({ ...base, postgresData: 'text' }, {})).toThrow(/jsonb.*json/)
   })
 
   it('reads --streams as a list, defaulting to all five', () => {

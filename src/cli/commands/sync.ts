@@ -93,6 +93,7 @@ export function registerSync(program: Command, deps: SyncCommandDeps = {}): Comm
           intervalMs: config.intervalMs,
           deletedMode: config.deletedMode,
           typedTables: config.typedTables,
+          postgresData: config.postgresData,
           onProgress: (event) => reporter.onEvent(event),
           signal: controller.signal,
           ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
