@@ -118,10 +118,10 @@ export function scanItemLines(
   end: number,
   attributes: readonly string[],
 ): RawItem[] | undefined {
+  if (start === end) return []
+  if (bytes[start] !== NEWLINE || bytes[end - 1] !== NEWLINE) return undefined
   const names = attributes.map((name) => utf8Encoder.encode(name))
   const items: RawItem[] = []
-  if (start === end) return items
-  if (bytes[start] !== NEWLINE || bytes[end - 1] !== NEWLINE) return undefined
   const find = byteSearch(bytes)
   let i = start + 1
   while (i < end) {
