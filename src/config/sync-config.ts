@@ -188,6 +188,12 @@ export function loadSyncConfig(flags: FlagValues, env: Environment): SyncConfig 
     progress: read.value(s.progress),
     quiet: read.isSet(s.quiet),
   }
+  // A type for PostgreSQL's data column means nothing elsewhere: say so instead of ignoring it.
+  if (read.sourceOf(s.postgresData) !== undefined && !/^postgres(ql)?:\/\//.test(config.to ?? '')) {
+    read.problem(
+      '--postgres-data: only a postgres:// destination has a data column type; drop the flag, or sync to postgres://…',
+    )
+  }
   read.finish()
   return config as SyncConfig
 }

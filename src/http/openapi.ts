@@ -67,6 +67,13 @@ const exportParameters = [
       'Resource expansion for chats and conversions: chats(*), chats(id,rating,response_time.max). Without it items are ids only. Accepted and ignored on the other streams.',
     schema: { type: 'string', examples: ['chats(*)'] },
   },
+  {
+    name: 'Prefer',
+    in: 'header',
+    description:
+      'item-lines: each item on a line of its own (a newline after "[", ",\\n" between items, a newline before "]"), the same JSON otherwise. An extension of this server (RFC 7240), answered with Preference-Applied; other servers ignore it.',
+    schema: { type: 'string', examples: ['item-lines'] },
+  },
 ]
 
 function exportPath(stream: StreamName, legacy: boolean) {
@@ -81,6 +88,16 @@ function exportPath(stream: StreamName, legacy: boolean) {
         200: {
           description:
             'A page. count == limit: fetch next_page now; count < limit: caught up, poll next_page later.',
+          headers: {
+            'Preference-Applied': {
+              description: 'item-lines when the request asked for it (Prefer).',
+              schema: { type: 'string' },
+            },
+            Vary: {
+              description: 'Accept-Encoding, Prefer: the body depends on both.',
+              schema: { type: 'string' },
+            },
+          },
           content: {
             'application/json': {
               schema: {

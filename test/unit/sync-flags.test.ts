@@ -43,6 +43,11 @@ describe('sync flag parsing', () => {
     expect(loadSyncConfig(base, {}).postgresData).toBe('jsonb')
     expect(loadSyncConfig({ ...base, postgresData: 'json' }, {}).postgresData).toBe('json')
     expect(() => loadSyncConfig({ ...base, postgresData: 'text' }, {})).toThrow(/jsonb.*json/)
+    expect(() =>
+      loadSyncConfig({ ...base, to: 'sqlite:./export.db', postgresData: 'json' }, {}),
+    ).toThrow(/only a postgres:\/\/ destination/)
+    // Left at its default, the flag is no problem for other destinations.
+    expect(loadSyncConfig({ ...base, to: 'jsonl:./out' }, {}).postgresData).toBe('jsonb')
   })
 
   it('reads --streams as a list, defaulting to all five', () => {
