@@ -3,7 +3,7 @@
  * strings with escapes and quotes, brackets and braces inside strings, unicode, nested arrays.
  */
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { scanItemLines, scanRawItemBytes, scanRawItems } from '../../src/client/raw-items.js'
 import { DamagedPageError, parsePageBody } from '../../src/client/export-page.js'
 
@@ -213,6 +213,20 @@ describe('scanItemLines', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it("finds the same lines without Buffer (a browser), by the typed array's own search", () => {
+    const list = [{ id: 'a', n: [1, { x: '\\"' }] }, { deleted: true, id: 2 }, {}]
+    const bytes = utf8(linesOf(list))
+    const withBuffer = scanItemLines(bytes, 0, bytes.length, ['id', 'deleted'])
+    vi.stubGlobal('Buffer', undefined)
+    try {
+      const without = scanItemLines(bytes, 0, bytes.length, ['id', 'deleted'])
+      expect(without?.map((r) => r.json)).toEqual(list.map((i) => JSON.stringify(i)))
+      expect(without?.map((r) => r.attributes)).toEqual(withBuffer?.map((r) => r.attributes))
+    } finally {
+      vi.unstubAllGlobals()
+    }
   })
 
   it('reads a line no further than its last wanted attribute', () => {
