@@ -2,7 +2,8 @@
  * The SQLite destination's writer thread (src/sync/sqlite-page-writer.ts): batches commit in the
  * order they were sent, each as one transaction; a fault hook that throws on the main thread rolls
  * the worker's transaction back at the point it names; SQLite's errors come back with their code;
- * the main thread's event loop runs while a batch commits; and an idle writer does not keep the
+ * the main thread's event loop runs while a batch commits; a thread that dies fails what is in
+ * flight and what follows, and loses nothing committed; and an idle writer does not keep the
  * process alive.
  */
 import { join } from 'node:path'
@@ -161,6 +162,29 @@ describe('SqlitePageWriter', () => {
       clearInterval(timer)
     }
     expect(rows(path)).toHaveLength(10_000)
+  })
+
+  it('fails the batch in flight and every later one when its thread dies, keeping what committed', async () => {
+    const path = newDatabase()
+    interface Thread {
+      terminate(): Promise<number>
+    }
+    const of: { thread?: Thread } = {}
+    // The thread is stopped while it waits inside the second batch's transaction.
+    const writer = await open(path, {
+      at: (point) => {
+        if (point === 'die') void of.thread?.terminate()
+      },
+    })
+    of.thread = (writer as unknown as { worker: Thread }).worker
+    await writer.write(...batch([['a', '1']]))
+    const [ops, bytes] = batch([['b', '2']])
+    await expect(writer.write([...ops, 'die', [INSERT, 'c', [0, 1]]], bytes)).rejects.toThrow(
+      /writer thread stopped/,
+    )
+    await expect(writer.write(...batch([['d', '4']]))).rejects.toThrow(/writer thread stopped/)
+    await writer.close()
+    expect(rows(path)).toEqual([['a', '1']])
   })
 
   it('refuses a write once closed, saying so', async () => {
