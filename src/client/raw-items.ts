@@ -13,7 +13,9 @@
  * `scanRawItemBytes` works on the body's UTF-8 bytes, so a page is never decoded into one large
  * string: each item is a view into the body, decoded only if someone reads its `json`. Every byte
  * of a multi-byte UTF-8 sequence is 0x80 or above, so none can be taken for a quote, a backslash
- * or a bracket. `scanRawItems` is the same scanner over a string.
+ * or a bracket. `scanRawItems` is the same scanner over a string. `scanItemLines` reads a page a
+ * chat-export server laid out one item per line (`Prefer: item-lines`): it finds each item by its
+ * newline and reads no further into it than the attributes asked for.
  * @module
  */
 

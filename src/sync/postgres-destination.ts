@@ -1,6 +1,7 @@
 /**
- * `postgres://…`: one table per stream (items as jsonb) plus `sync_state`. A page's upserts,
- * removals and state row are one transaction (BEGIN … COMMIT on one connection).
+ * `postgres://…`: one table per stream (items as jsonb, or json: see DataType) plus `sync_state`.
+ * A page's upserts, removals and state row are one transaction (BEGIN … COMMIT on one
+ * connection).
  * @module
  */
 import pg from 'pg'
