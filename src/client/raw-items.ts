@@ -135,7 +135,9 @@ export function scanItemLines(
     if (!last && bytes[itemEnd] !== COMMA) return undefined
     if (bytes[i] !== OPEN_BRACE || bytes[itemEnd - 1] !== CLOSE_BRACE) return undefined
     const found: Record<string, string> = {}
-    if (scanMembers(bytes, i, itemEnd, attributes, names, found, true) < 0) return undefined
+    // Either stopped at the last wanted attribute (it answers itemEnd) or read the whole line:
+    // an object that ends before the line does is not this layout.
+    if (scanMembers(bytes, i, itemEnd, attributes, names, found, true) !== itemEnd) return undefined
     items.push(new PageRawItem(undefined, bytes.subarray(i, itemEnd), found))
     i = newline + 1
   }

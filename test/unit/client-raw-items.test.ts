@@ -246,6 +246,8 @@ describe('scanItemLines', () => {
       '\n{"a":1},\n{"b":2},\n', // a comma after the last
       '\n{"a":\n1}\n', // a line that is not an object
       '\n{"a":1}', // no newline after the last
+      '\n{"a":1}}\n', // more after the object on its line
+      '\n{"a":1} {"b":2}\n', // two objects on one line
     ]) {
       const bytes = utf8(region)
       expect(scanItemLines(bytes, 0, bytes.length, ['id']), region).toBeUndefined()
