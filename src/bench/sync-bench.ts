@@ -24,6 +24,7 @@ import { importItems } from '../ingest/import-items.js'
 import { openStore } from '../store/open-store.js'
 import { syntheticChats } from './bench-data.js'
 import { allowEveryCpu, cpuSeconds, postgresCpuSeconds, spawnServer } from './bench-server.js'
+import type { DataType } from '../sync/postgres-destination.js'
 import type { SyncChildJob, SyncChildMessage } from './sync-child.js'
 import type { Row } from './export-bench.js'
 
@@ -82,7 +83,7 @@ export async function runSyncBench(options: SyncBenchOptions): Promise<Row[]> {
     // on the CPUs the next sync needs.
     interface Target {
       name: string
-      postgresData?: 'jsonb' | 'json'
+      postgresData?: DataType
       make: (round: number) => Promise<string>
       after: (to: string) => Promise<void>
     }

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { runSync } from '../sync/index.js'
+import type { DataType } from '../sync/postgres-destination.js'
 
 /** What the bench sends. */
 export interface SyncChildJob {
@@ -14,7 +15,7 @@ export interface SyncChildJob {
   token: string
   to: string
   /** PostgreSQL destinations: the type of `data` (sync --postgres-data). */
-  postgresData?: 'jsonb' | 'json'
+  postgresData?: DataType
 }
 
 /** What the child sends back. */

@@ -475,10 +475,7 @@ export class ExportClient {
       onNext(peekNextPage(stream, body, limitOf(url)))
       let page: ExportPage
       try {
-        const itemLines = prefers(
-          response.headers.get('preference-applied') ?? undefined,
-          ITEM_LINES,
-        )
+        const itemLines = prefers(response.headers.get('preference-applied'), ITEM_LINES)
         page = parsePageBody(stream, body, limitOf(url), redacted, { ...parseOptions, itemLines })
       } catch (cause) {
         if (cause instanceof SyntaxError)

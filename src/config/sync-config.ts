@@ -7,6 +7,7 @@ import type { ExportStream, StartTime } from '../client/index.js'
 import { EXPORT_STREAMS, isExportStream } from '../client/index.js'
 import { parseDecimalSecondsToMicros, parseIso } from '../domain/time.js'
 import { parseDestinationUrl } from '../sync/open-destination.js'
+import type { DataType } from '../sync/postgres-destination.js'
 import type { DeletedMode } from '../sync/run-sync.js'
 import type { Environment } from './environment.js'
 import type { FlagValues, Setting } from './settings.js'
@@ -139,7 +140,7 @@ export const SYNC_SETTINGS = {
     flag: '--postgres-data <type>',
     help: 'postgres: type of the data column in tables it creates: jsonb, or json (the text as sent, about twice as fast to sync)',
     default: 'jsonb',
-    parse: oneOf('jsonb', 'json'),
+    parse: oneOf<DataType>('jsonb', 'json'),
   },
   progress: {
     flag: '--progress <mode>',
@@ -161,7 +162,7 @@ export interface SyncConfig {
   intervalMs: number
   deletedMode: DeletedMode
   typedTables: boolean
-  postgresData: 'jsonb' | 'json'
+  postgresData: DataType
   limit: number
   maxRetries: number
   progress: 'bar' | 'lines' | 'auto'
@@ -189,13 +190,22 @@ export function loadSyncConfig(flags: FlagValues, env: Environment): SyncConfig 
     quiet: read.isSet(s.quiet),
   }
   // A type for PostgreSQL's data column means nothing elsewhere: say so instead of ignoring it.
-  if (read.sourceOf(s.postgresData) !== undefined && !/^postgres(ql)?:\/\//.test(config.to ?? '')) {
+  if (read.sourceOf(s.postgresData) !== undefined && !isPostgresDestination(config.to)) {
     read.problem(
       '--postgres-data: only a postgres:// destination has a data column type; drop the flag, or sync to postgres://…',
     )
   }
   read.finish()
   return config as SyncConfig
+}
+
+/** Whether a valid `--to` names PostgreSQL (an invalid one is reported on its own). */
+function isPostgresDestination(to: string | undefined): boolean {
+  try {
+    return to === undefined || parseDestinationUrl(to).kind === 'postgres'
+  } catch {
+    return true
+  }
 }
 
 /** `sync state show|reset`'s settings. */

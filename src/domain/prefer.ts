@@ -13,8 +13,8 @@ export const ITEM_LINES = 'item-lines'
  * Whether the `Prefer` header(s) name `preference` (case-insensitive, with or without a value
  * or parameters: `Prefer: item-lines`, `Prefer: respond-async, item-lines; x=1`).
  */
-export function prefers(header: string | undefined, preference: string): boolean {
-  if (header === undefined) return false
+export function prefers(header: string | null | undefined, preference: string): boolean {
+  if (header === undefined || header === null) return false
   const wanted = preference.toLowerCase()
   for (const part of header.split(',')) {
     const token = part.split(/[;=]/, 1)[0]?.trim().toLowerCase()

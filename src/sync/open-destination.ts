@@ -4,6 +4,7 @@
  * @module
  */
 import type { Destination, FaultHooks } from './destination.js'
+import type { DataType } from './postgres-destination.js'
 import { DestinationError } from './destination.js'
 
 export interface OpenDestinationOptions {
@@ -12,7 +13,7 @@ export interface OpenDestinationOptions {
   /** SQLite and PostgreSQL: create the typed tables too (docs/sync.md, "Typed tables"). */
   typedTables?: boolean
   /** PostgreSQL: the type of `data` in tables it creates, `jsonb` (default) or `json`. */
-  postgresData?: 'jsonb' | 'json'
+  postgresData?: DataType
 }
 
 /** Checks a `--to` value without opening anything; throws DestinationError saying what is accepted. */

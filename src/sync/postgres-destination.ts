@@ -23,11 +23,12 @@ import { utf8Of } from './utf8-of.js'
 export type DataStorage = 'lz4' | 'inline' | 'default'
 
 /**
- * The type of `data` in new stream tables. `jsonb` (the default) is parsed into PostgreSQL's
- * binary tree on insert: indexable, the type connectors' destinations use. `json` keeps the text
- * the server sent, checked but not turned into a tree: measured on a 1000-chat page, the
- * database's CPU fell from about 175 to 75 ms and a sync's speed doubled. Queries read both with
- * the same operators (`->`, `->>`); the typed tables are filled the same either way.
+ * The type of `data` in new stream tables (`sync --postgres-data`). `jsonb` (the default) is
+ * parsed into PostgreSQL's binary tree on insert: indexable, the type connectors' destinations
+ * use. `json` keeps the text the server sent, checked but not turned into a tree: in the sync
+ * bench (BENCHMARKS.md) the database's CPU per 1000-chat page fell from 136–191 to 73–92 ms and
+ * the sync went from 4.6–6.3k to 9.0–10.7k chats/s. Queries read both with the same operators
+ * (`->`, `->>`); the typed tables are filled the same either way.
  */
 export type DataType = 'jsonb' | 'json'
 

@@ -29,6 +29,7 @@ import type { ItemKey } from './item-key.js'
 import { isDeleted, itemKey } from './item-key.js'
 import { loopbackFetch } from './loopback-fetch.js'
 import { openDestination } from './open-destination.js'
+import type { DataType } from './postgres-destination.js'
 import type { SyncEvent } from './sync-events.js'
 
 /** What to do with items the source marks `deleted: true`. */
@@ -61,7 +62,7 @@ export interface RunSyncOptions {
   /** SQLite / PostgreSQL: also keep the typed tables (kept from then on; docs/sync.md). */
   typedTables?: boolean
   /** PostgreSQL: the type of `data` in tables the sync creates (default jsonb; docs/sync.md). */
-  postgresData?: 'jsonb' | 'json'
+  postgresData?: DataType
   /** Wall clock in ms (items/s and state timestamps). Default Date.now. */
   now?: () => number
 }

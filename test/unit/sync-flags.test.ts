@@ -46,6 +46,8 @@ describe('sync flag parsing', () => {
     expect(() =>
       loadSyncConfig({ ...base, to: 'sqlite:./export.db', postgresData: 'json' }, {}),
     ).toThrow(/only a postgres:\/\/ destination/)
+    const spelled = { ...base, to: 'postgresql://u@h/db', postgresData: 'json' }
+    expect(loadSyncConfig(spelled, {}).postgresData).toBe('json')
     // Left at its default, the flag is no problem for other destinations.
     expect(loadSyncConfig({ ...base, to: 'jsonl:./out' }, {}).postgresData).toBe('jsonb')
   })
